@@ -1,0 +1,74 @@
+# ct event queue: kernel series, userspace, guest tests.  See README.
+TOP      := $(abspath .)
+B        := $(TOP)/build
+include kernel/version
+JOBS     ?= $(shell nproc)
+KSRC     := $(B)/linux
+KTREE    := $(B)/linux-dev
+CCACHE   := $(shell command -v ccache)
+KCC      := $(if $(CCACHE),ccache gcc,gcc)
+export CCACHE_DIR ?= /var/cache/ctevq-ccache
+export CCACHE_BASEDIR := $(B)
+export CCACHE_MAXSIZE ?= 5G
+KCONF    := $(TOP)/kernel/config
+KFILES   := $(shell find kernel -type f -not -path 'kernel/config/*')
+UML      := $(B)/uml/linux
+UMLDBG   := $(B)/uml-debug/linux
+QEMUK    := $(B)/qemu/arch/x86/boot/bzImage
+TOOLS    := $(B)/bin/ctevq-listen $(B)/bin/ctevq-rule
+
+.PHONY: all kernel kernel-debug kernel-qemu tools check check-debug check-uml \
+	check-qemu demo series series-check clean distclean
+
+all: kernel tools
+
+$(KSRC)/.git:
+	scripts/get-kernel.sh $(B)/dl $(KSRC)
+
+$(KTREE)/.ctevq-stamp: $(KSRC)/.git $(KFILES)
+	scripts/kernel-apply.sh $(KSRC) $(KTREE)
+
+define kbuild
+	scripts/kconfig.sh $(1) $(KTREE) $(2) $(3)
+	$(MAKE) -s -C $(KTREE) ARCH=$(1) O=$(2) CC="$(KCC)" -j$(JOBS) $(4)
+endef
+
+$(UML): $(KTREE)/.ctevq-stamp $(wildcard $(KCONF)/*.config)
+	$(call kbuild,um,$(B)/uml,$(KCONF)/netfilter.config $(KCONF)/uml.config,linux)
+
+$(UMLDBG): $(KTREE)/.ctevq-stamp $(wildcard $(KCONF)/*.config)
+	$(call kbuild,um,$(B)/uml-debug,$(KCONF)/netfilter.config $(KCONF)/uml.config $(KCONF)/debug.config,linux)
+
+$(QEMUK): $(KTREE)/.ctevq-stamp $(wildcard $(KCONF)/*.config)
+	$(call kbuild,x86_64,$(B)/qemu,$(KCONF)/netfilter.config $(KCONF)/qemu.config,bzImage)
+
+kernel: $(UML)
+kernel-debug: $(UMLDBG)
+kernel-qemu: $(QEMUK)
+
+tools: $(TOOLS)
+$(TOOLS): $(wildcard src/*.c src/*.h) src/Makefile
+	$(MAKE) -s -C src O=$(B)
+
+# The suite in the UML guest, a smoke subset on 2 qemu vCPUs, one summary.
+check: kernel kernel-qemu tools
+	scripts/check.sh --kernel $(UML) --runner uml --suite full \
+		--qemu-kernel $(QEMUK)
+
+check-debug: kernel-debug tools
+	scripts/check.sh --kernel $(UMLDBG) --runner uml --suite full --tag debug
+
+demo: kernel tools
+	scripts/run-guest.sh uml $(TOP)/tests/demo.sh $(B)/results/demo 600 $(UML) >/dev/null || true
+	@cat $(B)/results/demo/output.log
+
+series: $(KTREE)/.ctevq-stamp
+	scripts/series.sh $(KTREE) $(B)/series/kernel
+
+series-check: series
+	scripts/series.sh --build $(KTREE) $(B)/series/kernel
+
+clean:
+	rm -rf $(B)/bin $(B)/results $(B)/series
+distclean:
+	rm -rf $(B)

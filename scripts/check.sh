@@ -1,0 +1,63 @@
+#!/bin/bash
+# check.sh --kernel IMAGE --runner uml|qemu [--suite full|smoke]
+#          [--qemu-kernel IMAGE] [--tag NAME]
+# Runs the kernel test suite in the guest (and, with --qemu-kernel, the smoke
+# subset on a 2-vCPU qemu guest), reports the userspace suites that cannot
+# run, and ends with one line "N passed, N failed, N skipped".  A guest that
+# times out, writes no result or shows a kernel splat counts as a failure.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+kernel= runner=uml suite=full qemuk= tag=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) kernel=$2; shift ;;
+	--runner) runner=$2; shift ;;
+	--suite) suite=$2; shift ;;
+	--qemu-kernel) qemuk=$2; shift ;;
+	--tag) tag=-$2; shift ;;
+	*) echo "check: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+P=0 F=0 S=0
+
+run() {  # RUNNER KERNEL SUITE TIMEOUT
+	local r=$1 k=$2 s=$3 to=$4 dir=$top/build/results/$1-$3$tag verdict
+	echo "--- $r guest, suite $s ($k)"
+	verdict=$(GUEST_QUIET=1 GUEST_APPEND="ctevq.suite=$s" \
+		"$top/scripts/run-guest.sh" "$r" "$top/tests/kernel/suite.sh" "$dir" "$to" "$k" 2>&1 | tail -1)
+	if [ -f "$dir/output.log" ]; then
+		grep -E '^(PASS|FAIL|SKIP): |^    |^=== ' "$dir/output.log" | sed "s/^\(PASS\|FAIL\|SKIP\): /\1: $r: /"
+		P=$((P + $(grep -c '^PASS: ' "$dir/output.log")))
+		F=$((F + $(grep -c '^FAIL: ' "$dir/output.log")))
+		S=$((S + $(grep -c '^SKIP: ' "$dir/output.log")))
+	fi
+	echo "$verdict"
+	case $verdict in
+	"guest: ok") ;;
+	*) F=$((F + 1)); echo "FAIL: $r: guest run: $verdict (logs in $dir)" ;;
+	esac
+}
+
+run "$runner" "$kernel" "$suite" 2400
+if [ -n "$qemuk" ]; then
+	if [ -f "$qemuk" ]; then
+		run qemu "$qemuk" smoke 1200
+	else
+		F=$((F + 1)); echo "FAIL: qemu kernel $qemuk missing"
+	fi
+fi
+
+# The nft and libnftnl series are tested against upstream trees the user
+# points the build at (NFT_SRC, LIBNFTNL_SRC); without them, say so.
+if [ -z "${NFT_SRC:-}" ] || [ -z "${LIBNFTNL_SRC:-}" ]; then
+	for t in "$top"/tests/shell/testcases/*/*[!~] "$top"/tests/py/*/*.t; do
+		[ -f "$t" ] || continue
+		case $t in *.nft|*.json-nft|*.payload|*.json|*.output) continue ;; esac
+		S=$((S + 1)); echo "SKIP: ${t#"$top"/}: needs the patched nft"
+	done
+	echo "note: set NFT_SRC= and LIBNFTNL_SRC= to upstream trees to run the nft tests"
+fi
+
+echo "$P passed, $F failed, $S skipped"
+[ "$F" -eq 0 ]

@@ -1,0 +1,19 @@
+#!/bin/bash
+# kconfig.sh ARCH SRC OUT FRAGMENT...: tinyconfig plus the fragments.
+# Fails when an option the tests rely on did not survive olddefconfig.
+set -euo pipefail
+arch=$1 src=$(realpath "$2") out=$(realpath -m "$3")
+shift 3
+mkdir -p "$out"
+make -s -C "$src" ARCH="$arch" O="$out" tinyconfig >/dev/null
+"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$@" >/dev/null
+make -s -C "$src" ARCH="$arch" O="$out" olddefconfig >/dev/null
+missing=
+for opt in NF_CONNTRACK_EVENTS NF_CT_NETLINK NF_TABLES_INET NF_TABLES_BRIDGE \
+	   NFT_CT NFT_CTEVENT VETH NET_NS USER_NS BRIDGE; do
+	grep -q "^CONFIG_$opt=y" "$out/.config" || missing="$missing CONFIG_$opt"
+done
+if [ -n "$missing" ]; then
+	echo "kconfig: missing after olddefconfig:$missing" >&2
+	exit 1
+fi

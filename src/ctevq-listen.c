@@ -1,0 +1,767 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ctevq-listen: bind conntrack event queues (and/or join the ctnetlink
+ * multicast groups) and print the conntrack events received.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include "ctevq_uapi.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+#define PROG "ctevq-listen"
+#define RXBUF_SIZE (256 * 1024)
+
+struct source {
+	char name[16];
+	struct mnl_socket *nl;
+	int fd;
+	int queue;		/* -1: multicast */
+	unsigned long events;
+	unsigned long enobufs;
+};
+
+#define MAX_SOURCES 64
+
+static struct source sources[MAX_SOURCES];
+static int nsources;
+static volatile sig_atomic_t stop;
+static bool opt_json;
+static unsigned long opt_count;
+static unsigned long total_events;
+static long opt_slow;
+static uint32_t nl_seq;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static const char *errname(int err)
+{
+	static char buf[32];
+	const char *n = strerrorname_np(err);
+
+	if (n)
+		return n;
+	snprintf(buf, sizeof(buf), "E%d", err);
+	return buf;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: " PROG " [options]\n"
+"  -q, --queue N        bind queue N (repeatable; one socket per queue)\n"
+"  -m, --multicast      join the ctnetlink multicast groups (per --events)\n"
+"  -e, --events LIST    comma list of new,update,destroy (default all)\n"
+"  -j, --json           JSON lines instead of text\n"
+"  -c, --count N        exit after N events in total\n"
+"  -t, --timeout S      exit after S seconds (float allowed)\n"
+"  -b, --rcvbuf BYTES   SO_RCVBUFFORCE (fallback SO_RCVBUF) on every socket\n"
+"  -s, --slow USEC      sleep USEC after each event\n"
+"  -r, --ready FILE     create FILE once all binds succeeded\n"
+"  -R, --reliable       CTNL_EVQ_F_RELIABLE on binds, NETLINK_BROADCAST_ERROR on multicast\n"
+"      --try SPEC       control-only mode (repeatable): SPEC is\n"
+"                       \"cmd=C,num=N,events=E,flags=F\" (any subset), \"bind:N\" or \"unbind:N\"\n"
+"      --hold S         in --try mode, keep the socket open S seconds afterwards\n");
+}
+
+static void die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, PROG ": ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
+	exit(2);
+}
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_secs(double s)
+{
+	double end = now_mono() + s;
+
+	while (!stop) {
+		double left = end - now_mono();
+		struct timespec ts;
+
+		if (left <= 0)
+			break;
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+	}
+}
+
+static struct mnl_socket *open_sock(int rcvbuf)
+{
+	struct mnl_socket *nl;
+	int one = 1, fd;
+
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl) {
+		perror(PROG ": mnl_socket_open");
+		exit(1);
+	}
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		perror(PROG ": mnl_socket_bind");
+		exit(1);
+	}
+	fd = mnl_socket_get_fd(nl);
+	/* best effort: older kernels may lack these */
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	if (rcvbuf > 0) {
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+			       sizeof(rcvbuf)) < 0 &&
+		    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+			       sizeof(rcvbuf)) < 0) {
+			perror(PROG ": SO_RCVBUF");
+			exit(1);
+		}
+	}
+	return nl;
+}
+
+/* message attributes of a CFG request; has_* false = omitted */
+struct cfg {
+	bool has_num, has_cmd, has_events, has_flags;
+	uint16_t num;
+	uint8_t cmd;
+	uint32_t events;
+	uint32_t flags;
+};
+
+static int extack_cb(const struct nlattr *attr, void *data)
+{
+	const char **msg = data;
+
+	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+		*msg = mnl_attr_get_str(attr);
+	return MNL_CB_OK;
+}
+
+/*
+ * Send a CFG message and wait for its ack.  Returns 0 or a positive errno;
+ * *extack receives the extended ack message (copied into extbuf) or "".
+ */
+static void print_event(struct source *src, const struct nlmsghdr *nlh);
+
+static int send_cfg(struct mnl_socket *nl, const struct cfg *c,
+		    char *extbuf, size_t extlen, struct source *src)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	static char rx[RXBUF_SIZE];
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	uint32_t seq = ++nl_seq + (uint32_t)time(NULL);
+	uint32_t portid = mnl_socket_get_portid(nl);
+	int n;
+
+	extbuf[0] = '\0';
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_EVQ_CFG;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0;
+	if (c->has_num)
+		mnl_attr_put_u16(nlh, CTA_EVQ_NUM, htons(c->num));
+	if (c->has_cmd)
+		mnl_attr_put_u8(nlh, CTA_EVQ_CMD, c->cmd);
+	if (c->has_events)
+		mnl_attr_put_u32(nlh, CTA_EVQ_EVENTS, htonl(c->events));
+	if (c->has_flags)
+		mnl_attr_put_u32(nlh, CTA_EVQ_FLAGS, htonl(c->flags));
+
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		perror(PROG ": sendto");
+		exit(1);
+	}
+
+	for (;;) {
+		n = mnl_socket_recvfrom(nl, rx, sizeof(rx));
+		if (n < 0) {
+			if (errno == EINTR && !stop)
+				continue;
+			if (errno == EINTR)	/* SIGINT/SIGTERM */
+				exit(0);
+			if (errno == ENOBUFS && src) {
+				/* events may already arrive */
+				src->enobufs++;
+				fprintf(stderr, "%s: ENOBUFS: events lost\n",
+					src->name);
+				continue;
+			}
+			perror(PROG ": recvfrom");
+			exit(1);
+		}
+		for (nlh = (struct nlmsghdr *)rx; mnl_nlmsg_ok(nlh, n);
+		     nlh = mnl_nlmsg_next(nlh, &n)) {
+			const struct nlmsgerr *err;
+			const char *msg = NULL;
+			unsigned int hlen;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR) {
+				/* an event racing with the bind ack */
+				if (src && nlh->nlmsg_type >= NLMSG_MIN_TYPE &&
+				    NFNL_SUBSYS_ID(nlh->nlmsg_type) ==
+				    NFNL_SUBSYS_CTNETLINK)
+					print_event(src, nlh);
+				continue;
+			}
+			if (nlh->nlmsg_seq != seq || nlh->nlmsg_pid != portid)
+				continue;
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err)))
+				return EPROTO;
+			err = mnl_nlmsg_get_payload(nlh);
+			hlen = sizeof(*err);
+			if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+				hlen += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
+			if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) &&
+			    mnl_nlmsg_size(hlen) <= nlh->nlmsg_len)
+				mnl_attr_parse(nlh, hlen, extack_cb, &msg);
+			if (msg)
+				snprintf(extbuf, extlen, "%s", msg);
+			return -err->error;
+		}
+	}
+}
+
+/* ---- event printing ---- */
+
+static const char *tcp_state_name(uint8_t s)
+{
+	static const char *const names[] = {
+		"NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT",
+		"CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE", "SYN_SENT2",
+	};
+	static char buf[16];
+
+	if (s < sizeof(names) / sizeof(names[0]))
+		return names[s];
+	snprintf(buf, sizeof(buf), "%u", s);
+	return buf;
+}
+
+static void print_event(struct source *src, const struct nlmsghdr *nlh)
+{
+	uint8_t mtype = NFNL_MSG_TYPE(nlh->nlmsg_type);
+	struct nf_conntrack *ct;
+	enum nf_conntrack_msg_type t;
+	const char *tname;
+	uint32_t id = 0;
+
+	if (mtype == IPCTNL_MSG_CT_NEW) {
+		if (nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL)) {
+			t = NFCT_T_NEW;
+			tname = "new";
+		} else {
+			t = NFCT_T_UPDATE;
+			tname = "update";
+		}
+	} else if (mtype == IPCTNL_MSG_CT_DELETE) {
+		t = NFCT_T_DESTROY;
+		tname = "destroy";
+	} else {
+		return;
+	}
+
+	ct = nfct_new();
+	if (!ct) {
+		perror(PROG ": nfct_new");
+		exit(1);
+	}
+	if (nfct_nlmsg_parse(nlh, ct) < 0) {
+		fprintf(stderr, "%s: cannot parse event message\n", src->name);
+		nfct_destroy(ct);
+		return;
+	}
+	if (nfct_attr_is_set(ct, ATTR_ID) > 0)
+		id = nfct_get_attr_u32(ct, ATTR_ID);
+
+	if (!opt_json) {
+		char buf[4096];
+
+		nfct_snprintf(buf, sizeof(buf), ct, t, NFCT_O_DEFAULT,
+			      NFCT_OF_SHOW_LAYER3);
+		printf("%s %s id=%" PRIu32 "\n", src->name, buf, id);
+	} else {
+		char s[INET6_ADDRSTRLEN] = "", d[INET6_ADDRSTRLEN] = "";
+		uint8_t l3 = nfct_get_attr_u8(ct, ATTR_L3PROTO);
+		uint8_t l4 = nfct_get_attr_u8(ct, ATTR_L4PROTO);
+		unsigned int sport = 0, dport = 0;
+		uint32_t status = 0;
+
+		if (l3 == AF_INET) {
+			if (nfct_attr_is_set(ct, ATTR_IPV4_SRC) > 0)
+				inet_ntop(AF_INET, nfct_get_attr(ct, ATTR_IPV4_SRC), s, sizeof(s));
+			if (nfct_attr_is_set(ct, ATTR_IPV4_DST) > 0)
+				inet_ntop(AF_INET, nfct_get_attr(ct, ATTR_IPV4_DST), d, sizeof(d));
+		} else if (l3 == AF_INET6) {
+			if (nfct_attr_is_set(ct, ATTR_IPV6_SRC) > 0)
+				inet_ntop(AF_INET6, nfct_get_attr(ct, ATTR_IPV6_SRC), s, sizeof(s));
+			if (nfct_attr_is_set(ct, ATTR_IPV6_DST) > 0)
+				inet_ntop(AF_INET6, nfct_get_attr(ct, ATTR_IPV6_DST), d, sizeof(d));
+		}
+		if (l4 == IPPROTO_TCP || l4 == IPPROTO_UDP) {
+			if (nfct_attr_is_set(ct, ATTR_PORT_SRC) > 0)
+				sport = ntohs(nfct_get_attr_u16(ct, ATTR_PORT_SRC));
+			if (nfct_attr_is_set(ct, ATTR_PORT_DST) > 0)
+				dport = ntohs(nfct_get_attr_u16(ct, ATTR_PORT_DST));
+		}
+		if (nfct_attr_is_set(ct, ATTR_STATUS) > 0)
+			status = nfct_get_attr_u32(ct, ATTR_STATUS);
+
+		printf("{\"src\":\"%s\",\"type\":\"%s\",\"nlmsg_type\":%u,"
+		       "\"nlmsg_flags\":%u,\"seq\":%" PRIu32 ",\"pid\":%" PRIu32
+		       ",\"id\":%" PRIu32 ",\"l3\":\"%s\",\"proto\":%u,"
+		       "\"orig_src\":\"%s\",\"orig_dst\":\"%s\",\"sport\":%u,"
+		       "\"dport\":%u,\"status\":%" PRIu32,
+		       src->name, tname, nlh->nlmsg_type, nlh->nlmsg_flags,
+		       nlh->nlmsg_seq, nlh->nlmsg_pid, id,
+		       l3 == AF_INET ? "ipv4" : l3 == AF_INET6 ? "ipv6" : "unknown",
+		       l4, s, d, sport, dport, status);
+		if (l4 == IPPROTO_TCP && nfct_attr_is_set(ct, ATTR_TCP_STATE) > 0)
+			printf(",\"tcp_state\":\"%s\"",
+			       tcp_state_name(nfct_get_attr_u8(ct, ATTR_TCP_STATE)));
+		printf("}\n");
+	}
+	nfct_destroy(ct);
+
+	src->events++;
+	total_events++;
+	if (opt_count && total_events >= opt_count)
+		stop = 1;
+	if (opt_slow > 0 && !stop)
+		usleep(opt_slow);
+}
+
+static void handle_readable(struct source *src)
+{
+	static char rx[RXBUF_SIZE];
+	const struct nlmsghdr *nlh;
+	int n;
+
+	n = recv(src->fd, rx, sizeof(rx), MSG_DONTWAIT);
+	if (n < 0) {
+		if (errno == ENOBUFS) {
+			src->enobufs++;
+			fprintf(stderr, "%s: ENOBUFS: events lost\n", src->name);
+			return;
+		}
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		fprintf(stderr, PROG ": %s: recv: %s\n", src->name,
+			strerror(errno));
+		exit(1);
+	}
+	for (nlh = (const struct nlmsghdr *)rx; mnl_nlmsg_ok(nlh, n) && !stop;
+	     nlh = mnl_nlmsg_next(nlh, &n)) {
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+			if (e->error)
+				fprintf(stderr, "%s: error message: %s\n",
+					src->name, strerror(-e->error));
+			continue;
+		}
+		if (nlh->nlmsg_type < NLMSG_MIN_TYPE ||
+		    NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_CTNETLINK)
+			continue;
+		print_event(src, nlh);
+	}
+}
+
+/* ---- option parsing helpers ---- */
+
+static unsigned long parse_ulong(const char *s, const char *what,
+				 unsigned long max)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	if (!*s || *s == '-')
+		die_usage("invalid %s", what);
+	v = strtoul(s, &end, 0);
+	if (errno || *end || v > max) {
+		fprintf(stderr, PROG ": invalid %s: '%s'\n", what, s);
+		exit(2);
+	}
+	return v;
+}
+
+static uint32_t parse_events(const char *arg)
+{
+	char *copy = strdup(arg), *tok, *save = NULL;
+	uint32_t m = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "new"))
+			m |= CTNL_EVQ_EV_NEW;
+		else if (!strcmp(tok, "update"))
+			m |= CTNL_EVQ_EV_UPDATE;
+		else if (!strcmp(tok, "destroy"))
+			m |= CTNL_EVQ_EV_DESTROY;
+		else if (!strcmp(tok, "all"))
+			m |= CTNL_EVQ_EV_ALL;
+		else
+			die_usage("unknown event name '%s' (use new,update,destroy)", tok);
+	}
+	free(copy);
+	if (!m)
+		die_usage("empty event list '%s'", arg);
+	return m;
+}
+
+static void parse_try_spec(const char *spec, struct cfg *c, bool have_events,
+			   uint32_t events, bool reliable)
+{
+	char *copy, *tok, *save = NULL;
+
+	memset(c, 0, sizeof(*c));
+	if (!strncmp(spec, "bind:", 5) || !strncmp(spec, "unbind:", 7)) {
+		bool bind = spec[0] == 'b';
+
+		c->has_cmd = true;
+		c->cmd = bind ? CTNL_EVQ_CMD_BIND : CTNL_EVQ_CMD_UNBIND;
+		c->has_num = true;
+		c->num = parse_ulong(spec + (bind ? 5 : 7), "queue number", 65535);
+		if (bind && have_events) {
+			c->has_events = true;
+			c->events = events;
+		}
+		if (bind && reliable) {
+			c->has_flags = true;
+			c->flags = CTNL_EVQ_F_RELIABLE;
+		}
+		return;
+	}
+	copy = strdup(spec);
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+
+		if (!eq)
+			die_usage("bad --try key '%s' (expected key=value)", tok);
+		*eq++ = '\0';
+		if (!strcmp(tok, "cmd")) {
+			c->has_cmd = true;
+			c->cmd = parse_ulong(eq, "cmd value", 255);
+		} else if (!strcmp(tok, "num")) {
+			c->has_num = true;
+			c->num = parse_ulong(eq, "num value", 65535);
+		} else if (!strcmp(tok, "events")) {
+			c->has_events = true;
+			c->events = parse_ulong(eq, "events value", UINT32_MAX);
+		} else if (!strcmp(tok, "flags")) {
+			c->has_flags = true;
+			c->flags = parse_ulong(eq, "flags value", UINT32_MAX);
+		} else {
+			die_usage("unknown --try key '%s' (cmd num events flags)", tok);
+		}
+	}
+	free(copy);
+}
+
+static double parse_seconds(const char *s, const char *what)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !*s || !(v >= 0) || isinf(v)) {
+		fprintf(stderr, PROG ": invalid %s: '%s'\n", what, s);
+		exit(2);
+	}
+	return v;
+}
+
+static void print_stats(void)
+{
+	for (int i = 0; i < nsources; i++)
+		fprintf(stderr, "%s: events=%lu enobufs=%lu\n", sources[i].name,
+			sources[i].events, sources[i].enobufs);
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_TRY = 256, OPT_HOLD };
+	static const struct option longopts[] = {
+		{ "queue", required_argument, NULL, 'q' },
+		{ "multicast", no_argument, NULL, 'm' },
+		{ "events", required_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "rcvbuf", required_argument, NULL, 'b' },
+		{ "slow", required_argument, NULL, 's' },
+		{ "ready", required_argument, NULL, 'r' },
+		{ "reliable", no_argument, NULL, 'R' },
+		{ "try", required_argument, NULL, OPT_TRY },
+		{ "hold", required_argument, NULL, OPT_HOLD },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int queues[MAX_SOURCES];
+	int nqueues = 0;
+	const char *tries[256];
+	int ntries = 0;
+	bool multicast = false, reliable = false, have_events = false;
+	uint32_t events = CTNL_EVQ_EV_ALL;
+	double timeout = -1, hold = 0;
+	long rcvbuf = 0;
+	const char *ready = NULL;
+	struct sigaction sa;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "q:me:jc:t:b:s:r:Rh", longopts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'q':
+			if (nqueues >= MAX_SOURCES - 1)
+				die_usage("too many queues%s", "");
+			queues[nqueues++] = parse_ulong(optarg,
+				"queue number (0..65535)", 65535);
+			break;
+		case 'm':
+			multicast = true;
+			break;
+		case 'e':
+			events = parse_events(optarg);
+			have_events = true;
+			break;
+		case 'j':
+			opt_json = true;
+			break;
+		case 'c':
+			opt_count = parse_ulong(optarg, "count", ULONG_MAX);
+			break;
+		case 't':
+			timeout = parse_seconds(optarg, "timeout");
+			break;
+		case 'b':
+			rcvbuf = parse_ulong(optarg, "rcvbuf", INT32_MAX);
+			break;
+		case 's':
+			opt_slow = parse_ulong(optarg, "slow usec", LONG_MAX);
+			break;
+		case 'r':
+			ready = optarg;
+			break;
+		case 'R':
+			reliable = true;
+			break;
+		case OPT_TRY:
+			if (ntries >= 256)
+				die_usage("too many --try specs%s", "");
+			tries[ntries++] = optarg;
+			break;
+		case OPT_HOLD:
+			hold = parse_seconds(optarg, "hold");
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s'", argv[optind]);
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (ntries) {
+		struct cfg cfgs[256];
+		struct mnl_socket *nl;
+
+		if (nqueues || multicast)
+			die_usage("--try cannot be combined with --queue/--multicast%s", "");
+		/* validate all specs before sending anything */
+		for (int i = 0; i < ntries; i++)
+			parse_try_spec(tries[i], &cfgs[i], have_events, events,
+				       reliable);
+		nl = open_sock(rcvbuf);
+		for (int i = 0; i < ntries; i++) {
+			char ext[512];
+			int err = send_cfg(nl, &cfgs[i], ext, sizeof(ext), NULL);
+
+			if (!err)
+				printf("try %s: OK\n", tries[i]);
+			else if (ext[0])
+				printf("try %s: %s (%s)\n", tries[i],
+				       errname(err), ext);
+			else
+				printf("try %s: %s\n", tries[i], errname(err));
+		}
+		if (ready) {
+			FILE *f = fopen(ready, "w");
+
+			if (f) {
+				fputs("ready\n", f);
+				fclose(f);
+			}
+		}
+		if (hold > 0)
+			sleep_secs(hold);
+		mnl_socket_close(nl);
+		return 0;
+	}
+
+	if (!nqueues && !multicast)
+		die_usage("nothing to do: give --queue N and/or --multicast%s", "");
+
+	for (int i = 0; i < nqueues; i++) {
+		struct source *src = &sources[nsources++];
+		struct cfg c = {
+			.has_num = true, .num = queues[i],
+			.has_cmd = true, .cmd = CTNL_EVQ_CMD_BIND,
+			.has_events = have_events, .events = events,
+			.has_flags = reliable,
+			.flags = reliable ? CTNL_EVQ_F_RELIABLE : 0,
+		};
+		char ext[512];
+		int err;
+
+		snprintf(src->name, sizeof(src->name), "q%d", queues[i]);
+		src->queue = queues[i];
+		src->nl = open_sock(rcvbuf);
+		src->fd = mnl_socket_get_fd(src->nl);
+		err = send_cfg(src->nl, &c, ext, sizeof(ext), src);
+		if (err) {
+			fprintf(stderr, PROG ": bind queue %d: %s (%s)%s%s\n",
+				queues[i], strerror(err), errname(err),
+				ext[0] ? ": " : "", ext);
+			return 1;
+		}
+	}
+	if (multicast) {
+		struct source *src = &sources[nsources++];
+		static const struct { uint32_t ev; int grp; } map[] = {
+			{ CTNL_EVQ_EV_NEW, NFNLGRP_CONNTRACK_NEW },
+			{ CTNL_EVQ_EV_UPDATE, NFNLGRP_CONNTRACK_UPDATE },
+			{ CTNL_EVQ_EV_DESTROY, NFNLGRP_CONNTRACK_DESTROY },
+		};
+
+		snprintf(src->name, sizeof(src->name), "mc");
+		src->queue = -1;
+		src->nl = open_sock(rcvbuf);
+		src->fd = mnl_socket_get_fd(src->nl);
+		if (reliable) {
+			int one = 1;
+
+			if (setsockopt(src->fd, SOL_NETLINK,
+				       NETLINK_BROADCAST_ERROR, &one,
+				       sizeof(one)) < 0) {
+				perror(PROG ": NETLINK_BROADCAST_ERROR");
+				return 1;
+			}
+		}
+		for (unsigned int i = 0; i < 3; i++) {
+			int grp = map[i].grp;
+
+			if (!(events & map[i].ev))
+				continue;
+			if (setsockopt(src->fd, SOL_NETLINK,
+				       NETLINK_ADD_MEMBERSHIP, &grp,
+				       sizeof(grp)) < 0) {
+				fprintf(stderr, PROG ": join multicast group %d: %s (%s)\n",
+					grp, strerror(errno), errname(errno));
+				return 1;
+			}
+		}
+	}
+
+	if (ready) {
+		char tmp[4096];
+		FILE *f;
+
+		snprintf(tmp, sizeof(tmp), "%s.tmp.%d", ready, (int)getpid());
+		f = fopen(tmp, "w");
+		if (!f || fputs("ready\n", f) < 0 || fclose(f) != 0 ||
+		    rename(tmp, ready) < 0) {
+			fprintf(stderr, PROG ": cannot create %s: %s\n", ready,
+				strerror(errno));
+			return 1;
+		}
+	}
+
+	{
+		struct pollfd pfd[MAX_SOURCES];
+		double deadline = timeout >= 0 ? now_mono() + timeout : 0;
+
+		for (int i = 0; i < nsources; i++) {
+			pfd[i].fd = sources[i].fd;
+			pfd[i].events = POLLIN;
+		}
+		while (!stop) {
+			int ms = -1, r;
+
+			if (timeout >= 0) {
+				double left = deadline - now_mono();
+
+				if (left <= 0)
+					break;
+				ms = (int)ceil(left * 1000);
+			}
+			r = poll(pfd, nsources, ms);
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				perror(PROG ": poll");
+				return 1;
+			}
+			for (int i = 0; i < nsources && !stop; i++) {
+				if (pfd[i].revents & (POLLIN | POLLERR))
+					handle_readable(&sources[i]);
+			}
+		}
+	}
+
+	print_stats();
+	for (int i = 0; i < nsources; i++)
+		mnl_socket_close(sources[i].nl);
+	return 0;
+}

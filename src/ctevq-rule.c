@@ -1,0 +1,933 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ctevq-rule: a tiny raw-netlink nftables rule installer, so that the ct
+ * event queue tests do not depend on nft(8) knowing the "ctevent"
+ * expression.
+ *
+ * Commands (arguments separated by ";" tokens, or -f FILE one per line):
+ *   add table FAMILY NAME
+ *   delete table FAMILY NAME
+ *   add chain FAMILY TABLE CHAIN HOOK PRIO [dev IFNAME]
+ *   add rule FAMILY TABLE CHAIN EXPR...
+ *   list counters FAMILY TABLE
+ */
+#define _GNU_SOURCE
+#include <endian.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include "ctevq_uapi.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+#define PROG "ctevq-rule"
+#define BATCH_SIZE (8 * 1024 * 1024)
+#define CMD_RESERVE (512 * 1024)
+
+struct cmd {
+	int line;
+	int ntok;
+	char **tok;
+};
+
+static struct cmd *cmds;
+static int ncmds;
+
+static struct mnl_socket *nl;
+static uint32_t seq_base;
+
+/* batch state */
+static char *batch;
+static size_t batch_len;
+static int *seq_line;		/* line of message with seq seq_base + i */
+static int nmsgs;
+static int first_line;
+
+static bool dry_run;		/* syntax check pass: build, never send */
+static int failed;
+
+static const char *errname(int err)
+{
+	static char buf[32];
+	const char *n = strerrorname_np(err);
+
+	if (n)
+		return n;
+	snprintf(buf, sizeof(buf), "E%d", err);
+	return buf;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: " PROG " [-f FILE] [COMMAND [';' COMMAND]...]\n"
+"Commands:\n"
+"  add table FAMILY NAME\n"
+"  delete table FAMILY NAME\n"
+"  add chain FAMILY TABLE CHAIN HOOK PRIO [dev IFNAME]\n"
+"  add rule FAMILY TABLE CHAIN EXPR...\n"
+"  list counters FAMILY TABLE\n"
+"FAMILY: ip ip6 inet bridge netdev arp\n"
+"HOOK: prerouting input forward output postrouting ingress egress\n"
+"EXPR: ct state S[,S...] | l4proto P | dport N | sport N |\n"
+"      ctevent Q [bypass] | ctevent A-B [bypass] |\n"
+"      ctevent raw num=X,total=Y,flags=Z | counter | drop | accept | notrack\n");
+}
+
+static void __attribute__((noreturn, format(printf, 2, 3)))
+syntax_error(const struct cmd *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PROG ": line %d: ", c->line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(2);
+}
+
+static bool parse_num(const char *s, long long min, long long max,
+		      long long *out)
+{
+	char *end;
+	long long v;
+
+	if (!*s)
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 0);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int parse_family(const struct cmd *c, const char *s)
+{
+	static const struct { const char *n; int f; } fams[] = {
+		{ "ip", NFPROTO_IPV4 }, { "ip6", NFPROTO_IPV6 },
+		{ "inet", NFPROTO_INET }, { "bridge", NFPROTO_BRIDGE },
+		{ "netdev", NFPROTO_NETDEV }, { "arp", NFPROTO_ARP },
+	};
+
+	for (unsigned int i = 0; i < sizeof(fams) / sizeof(fams[0]); i++)
+		if (!strcmp(s, fams[i].n))
+			return fams[i].f;
+	syntax_error(c, "unknown family '%s'", s);
+}
+
+static uint32_t parse_hook(const struct cmd *c, int family, const char *s)
+{
+	if (family == NFPROTO_NETDEV) {
+		if (!strcmp(s, "ingress"))
+			return NF_NETDEV_INGRESS;
+		if (!strcmp(s, "egress"))
+			return 1; /* NF_NETDEV_EGRESS */
+	} else if (family == NFPROTO_ARP) {
+		if (!strcmp(s, "input"))
+			return 0; /* NF_ARP_IN */
+		if (!strcmp(s, "output"))
+			return 1; /* NF_ARP_OUT */
+		if (!strcmp(s, "forward"))
+			return 2; /* NF_ARP_FORWARD */
+	} else {
+		if (!strcmp(s, "prerouting"))
+			return NF_INET_PRE_ROUTING;
+		if (!strcmp(s, "input"))
+			return NF_INET_LOCAL_IN;
+		if (!strcmp(s, "forward"))
+			return NF_INET_FORWARD;
+		if (!strcmp(s, "output"))
+			return NF_INET_LOCAL_OUT;
+		if (!strcmp(s, "postrouting"))
+			return NF_INET_POST_ROUTING;
+		if (!strcmp(s, "ingress"))
+			return 5; /* NF_INET_INGRESS */
+	}
+	syntax_error(c, "unknown hook '%s' for this family", s);
+}
+
+/* ---- message building ---- */
+
+static struct nlmsghdr *put_msg(int line, uint16_t type, uint16_t flags,
+				int family)
+{
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+
+	nlh = mnl_nlmsg_put_header(batch + batch_len);
+	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	nlh->nlmsg_seq = seq_base + nmsgs;
+	seq_line[nmsgs++] = line;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = family;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0;
+	return nlh;
+}
+
+static void end_msg(struct nlmsghdr *nlh)
+{
+	batch_len += nlh->nlmsg_len;
+}
+
+static void put_batch_marker(uint16_t type, int line)
+{
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+
+	nlh = mnl_nlmsg_put_header(batch + batch_len);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq_base + nmsgs;
+	seq_line[nmsgs++] = line;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = htons(NFNL_SUBSYS_NFTABLES);
+	batch_len += nlh->nlmsg_len;
+}
+
+static struct nlattr *expr_begin(struct nlmsghdr *nlh, const char *name)
+{
+	struct nlattr *elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+
+	mnl_attr_put_strz(nlh, NFTA_EXPR_NAME, name);
+	mnl_attr_nest_start(nlh, NFTA_EXPR_DATA);
+	return elem;
+}
+
+static void expr_end(struct nlmsghdr *nlh, struct nlattr *elem)
+{
+	/* close NFTA_EXPR_DATA (right after the name) and the list element */
+	struct nlattr *name = (struct nlattr *)((char *)elem + MNL_ATTR_HDRLEN);
+	struct nlattr *data = mnl_attr_next(name);
+
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, elem);
+}
+
+static void put_data_value(struct nlmsghdr *nlh, uint16_t type,
+			   const void *val, size_t len)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, type);
+
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, len, val);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void expr_cmp(struct nlmsghdr *nlh, uint32_t op, const void *val,
+		     size_t len)
+{
+	struct nlattr *e = expr_begin(nlh, "cmp");
+
+	mnl_attr_put_u32(nlh, NFTA_CMP_SREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(nlh, NFTA_CMP_OP, htonl(op));
+	put_data_value(nlh, NFTA_CMP_DATA, val, len);
+	expr_end(nlh, e);
+}
+
+static void expr_verdict(struct nlmsghdr *nlh, int verdict)
+{
+	struct nlattr *e = expr_begin(nlh, "immediate");
+	struct nlattr *d, *v;
+
+	mnl_attr_put_u32(nlh, NFTA_IMMEDIATE_DREG, htonl(NFT_REG_VERDICT));
+	d = mnl_attr_nest_start(nlh, NFTA_IMMEDIATE_DATA);
+	v = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
+	mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE, htonl(verdict));
+	mnl_attr_nest_end(nlh, v);
+	mnl_attr_nest_end(nlh, d);
+	expr_end(nlh, e);
+}
+
+static uint32_t parse_ct_states(const struct cmd *c, const char *arg)
+{
+	char *copy = strdup(arg), *tok, *save = NULL;
+	uint32_t mask = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "new"))
+			mask |= NF_CT_STATE_BIT(IP_CT_NEW);
+		else if (!strcmp(tok, "established"))
+			mask |= NF_CT_STATE_BIT(IP_CT_ESTABLISHED);
+		else if (!strcmp(tok, "related"))
+			mask |= NF_CT_STATE_BIT(IP_CT_RELATED);
+		else if (!strcmp(tok, "untracked"))
+			mask |= NF_CT_STATE_UNTRACKED_BIT;
+		else
+			syntax_error(c, "unknown ct state '%s'", tok);
+	}
+	free(copy);
+	if (!mask)
+		syntax_error(c, "empty ct state list");
+	return mask;
+}
+
+static int parse_l4proto(const struct cmd *c, const char *s)
+{
+	long long v;
+
+	if (!strcmp(s, "tcp"))
+		return IPPROTO_TCP;
+	if (!strcmp(s, "udp"))
+		return IPPROTO_UDP;
+	if (!strcmp(s, "icmp"))
+		return IPPROTO_ICMP;
+	if (!strcmp(s, "icmpv6"))
+		return IPPROTO_ICMPV6;
+	if (!strcmp(s, "sctp"))
+		return IPPROTO_SCTP;
+	if (parse_num(s, 0, 255, &v))
+		return v;
+	syntax_error(c, "unknown l4proto '%s'", s);
+}
+
+static uint16_t parse_u16(const struct cmd *c, const char *s, const char *what)
+{
+	long long v;
+
+	if (!parse_num(s, 0, 65535, &v))
+		syntax_error(c, "invalid %s '%s' (0..65535)", what, s);
+	return v;
+}
+
+#define NEED(n) do { \
+	if (i + (n) >= c->ntok) \
+		syntax_error(c, "'%s' needs %d argument(s)", t, (n)); \
+} while (0)
+
+static void build_exprs(const struct cmd *c, struct nlmsghdr *nlh, int i)
+{
+	struct nlattr *list = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
+
+	if (i >= c->ntok)
+		syntax_error(c, "rule without expressions");
+	while (i < c->ntok) {
+		const char *t = c->tok[i];
+		struct nlattr *e;
+
+		if (!strcmp(t, "ct")) {
+			uint32_t mask, zero = 0;
+
+			NEED(2);
+			if (strcmp(c->tok[i + 1], "state"))
+				syntax_error(c, "only 'ct state' is supported");
+			mask = parse_ct_states(c, c->tok[i + 2]);
+			i += 3;
+			e = expr_begin(nlh, "ct");
+			mnl_attr_put_u32(nlh, NFTA_CT_DREG, htonl(NFT_REG_1));
+			mnl_attr_put_u32(nlh, NFTA_CT_KEY, htonl(NFT_CT_STATE));
+			expr_end(nlh, e);
+			e = expr_begin(nlh, "bitwise");
+			mnl_attr_put_u32(nlh, NFTA_BITWISE_SREG, htonl(NFT_REG_1));
+			mnl_attr_put_u32(nlh, NFTA_BITWISE_DREG, htonl(NFT_REG_1));
+			mnl_attr_put_u32(nlh, NFTA_BITWISE_LEN, htonl(4));
+			put_data_value(nlh, NFTA_BITWISE_MASK, &mask, 4);
+			put_data_value(nlh, NFTA_BITWISE_XOR, &zero, 4);
+			expr_end(nlh, e);
+			expr_cmp(nlh, NFT_CMP_NEQ, &zero, 4);
+		} else if (!strcmp(t, "l4proto")) {
+			uint8_t p;
+
+			NEED(1);
+			p = parse_l4proto(c, c->tok[i + 1]);
+			i += 2;
+			e = expr_begin(nlh, "meta");
+			mnl_attr_put_u32(nlh, NFTA_META_DREG, htonl(NFT_REG_1));
+			mnl_attr_put_u32(nlh, NFTA_META_KEY, htonl(NFT_META_L4PROTO));
+			expr_end(nlh, e);
+			expr_cmp(nlh, NFT_CMP_EQ, &p, 1);
+		} else if (!strcmp(t, "dport") || !strcmp(t, "sport")) {
+			uint16_t port;
+
+			NEED(1);
+			port = htons(parse_u16(c, c->tok[i + 1], "port"));
+			e = expr_begin(nlh, "payload");
+			mnl_attr_put_u32(nlh, NFTA_PAYLOAD_DREG, htonl(NFT_REG_1));
+			mnl_attr_put_u32(nlh, NFTA_PAYLOAD_BASE,
+					 htonl(NFT_PAYLOAD_TRANSPORT_HEADER));
+			mnl_attr_put_u32(nlh, NFTA_PAYLOAD_OFFSET,
+					 htonl(t[0] == 'd' ? 2 : 0));
+			mnl_attr_put_u32(nlh, NFTA_PAYLOAD_LEN, htonl(2));
+			expr_end(nlh, e);
+			expr_cmp(nlh, NFT_CMP_EQ, &port, 2);
+			i += 2;
+		} else if (!strcmp(t, "ctevent")) {
+			NEED(1);
+			if (!strcmp(c->tok[i + 1], "raw")) {
+				char *copy, *kv, *save = NULL;
+
+				NEED(2);
+				copy = strdup(c->tok[i + 2]);
+				e = expr_begin(nlh, "ctevent");
+				for (kv = strtok_r(copy, ",", &save); kv;
+				     kv = strtok_r(NULL, ",", &save)) {
+					char *eq = strchr(kv, '=');
+					uint16_t type;
+
+					if (!eq)
+						syntax_error(c, "bad ctevent raw item '%s'", kv);
+					*eq++ = '\0';
+					if (!strcmp(kv, "num"))
+						type = NFTA_CTEVENT_NUM;
+					else if (!strcmp(kv, "total"))
+						type = NFTA_CTEVENT_TOTAL;
+					else if (!strcmp(kv, "flags"))
+						type = NFTA_CTEVENT_FLAGS;
+					else
+						syntax_error(c, "unknown ctevent raw key '%s'", kv);
+					mnl_attr_put_u16(nlh, type,
+							 htons(parse_u16(c, eq, kv)));
+				}
+				expr_end(nlh, e);
+				free(copy);
+				i += 3;
+			} else {
+				const char *arg = c->tok[i + 1];
+				const char *dash = strchr(arg, '-');
+				uint16_t num, last = 0;
+				bool range = dash != NULL;
+
+				if (range) {
+					char a[32];
+					size_t l = dash - arg;
+
+					if (l == 0 || l >= sizeof(a))
+						syntax_error(c, "bad ctevent queue range '%s'", arg);
+					memcpy(a, arg, l);
+					a[l] = '\0';
+					num = parse_u16(c, a, "queue number");
+					last = parse_u16(c, dash + 1, "queue number");
+					if (last < num)
+						syntax_error(c, "bad ctevent queue range '%s'", arg);
+					if (last - num + 1 > 65535)
+						syntax_error(c, "ctevent queue range '%s' too large", arg);
+				} else {
+					num = parse_u16(c, arg, "queue number");
+				}
+				i += 2;
+				e = expr_begin(nlh, "ctevent");
+				mnl_attr_put_u16(nlh, NFTA_CTEVENT_NUM, htons(num));
+				if (range)
+					mnl_attr_put_u16(nlh, NFTA_CTEVENT_TOTAL,
+							 htons(last - num + 1));
+				if (i < c->ntok && !strcmp(c->tok[i], "bypass")) {
+					mnl_attr_put_u16(nlh, NFTA_CTEVENT_FLAGS,
+							 htons(NFT_CTEVENT_F_BYPASS));
+					i++;
+				}
+				expr_end(nlh, e);
+			}
+		} else if (!strcmp(t, "counter")) {
+			e = expr_begin(nlh, "counter");
+			expr_end(nlh, e);
+			i++;
+		} else if (!strcmp(t, "notrack")) {
+			e = expr_begin(nlh, "notrack");
+			expr_end(nlh, e);
+			i++;
+		} else if (!strcmp(t, "drop")) {
+			expr_verdict(nlh, NF_DROP);
+			i++;
+		} else if (!strcmp(t, "accept")) {
+			expr_verdict(nlh, NF_ACCEPT);
+			i++;
+		} else {
+			syntax_error(c, "unknown expression '%s'", t);
+		}
+	}
+	mnl_attr_nest_end(nlh, list);
+}
+
+static void check_args(const struct cmd *c, int min, int max)
+{
+	if (c->ntok < min || (max >= 0 && c->ntok > max))
+		syntax_error(c, "wrong number of arguments for '%s %s'",
+			     c->tok[0], c->ntok > 1 ? c->tok[1] : "");
+}
+
+/* append a batched (table/chain/rule) command */
+static void build_cmd(const struct cmd *c)
+{
+	struct nlmsghdr *nlh;
+	int family;
+
+	if (!first_line)
+		first_line = c->line;
+	if (!strcmp(c->tok[0], "add") && !strcmp(c->tok[1], "table")) {
+		check_args(c, 4, 4);
+		family = parse_family(c, c->tok[2]);
+		nlh = put_msg(c->line, NFT_MSG_NEWTABLE, NLM_F_CREATE, family);
+		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, c->tok[3]);
+		end_msg(nlh);
+	} else if (!strcmp(c->tok[0], "delete") && !strcmp(c->tok[1], "table")) {
+		check_args(c, 4, 4);
+		family = parse_family(c, c->tok[2]);
+		nlh = put_msg(c->line, NFT_MSG_DELTABLE, 0, family);
+		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, c->tok[3]);
+		end_msg(nlh);
+	} else if (!strcmp(c->tok[0], "add") && !strcmp(c->tok[1], "chain")) {
+		struct nlattr *hook;
+		uint32_t hooknum;
+		long long prio;
+
+		check_args(c, 7, 9);
+		if (c->ntok == 8 || (c->ntok == 9 && strcmp(c->tok[7], "dev")))
+			syntax_error(c, "expected 'dev IFNAME' after the priority");
+		family = parse_family(c, c->tok[2]);
+		hooknum = parse_hook(c, family, c->tok[5]);
+		if (!parse_num(c->tok[6], INT32_MIN, INT32_MAX, &prio))
+			syntax_error(c, "invalid priority '%s'", c->tok[6]);
+		nlh = put_msg(c->line, NFT_MSG_NEWCHAIN, NLM_F_CREATE, family);
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, c->tok[3]);
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, c->tok[4]);
+		hook = mnl_attr_nest_start(nlh, NFTA_CHAIN_HOOK);
+		mnl_attr_put_u32(nlh, NFTA_HOOK_HOOKNUM, htonl(hooknum));
+		mnl_attr_put_u32(nlh, NFTA_HOOK_PRIORITY, htonl((uint32_t)(int32_t)prio));
+		if (c->ntok == 9)
+			mnl_attr_put_strz(nlh, NFTA_HOOK_DEV, c->tok[8]);
+		mnl_attr_nest_end(nlh, hook);
+		mnl_attr_put_u32(nlh, NFTA_CHAIN_POLICY, htonl(NF_ACCEPT));
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_TYPE, "filter");
+		end_msg(nlh);
+	} else if (!strcmp(c->tok[0], "add") && !strcmp(c->tok[1], "rule")) {
+		check_args(c, 6, -1);
+		family = parse_family(c, c->tok[2]);
+		nlh = put_msg(c->line, NFT_MSG_NEWRULE,
+			      NLM_F_CREATE | NLM_F_APPEND, family);
+		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, c->tok[3]);
+		mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, c->tok[4]);
+		build_exprs(c, nlh, 5);
+		end_msg(nlh);
+	} else {
+		syntax_error(c, "unknown command '%s %s'", c->tok[0], c->tok[1]);
+	}
+}
+
+static bool is_list(const struct cmd *c)
+{
+	return !strcmp(c->tok[0], "list");
+}
+
+/* ---- ack handling ---- */
+
+static int extack_cb(const struct nlattr *attr, void *data)
+{
+	const char **msg = data;
+
+	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+		*msg = mnl_attr_get_str(attr);
+	return MNL_CB_OK;
+}
+
+static void report_error(int line, const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+	const char *msg = NULL;
+	unsigned int hlen = sizeof(*err);
+	int e = -err->error;
+
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		hlen += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) &&
+	    mnl_nlmsg_size(hlen) <= nlh->nlmsg_len)
+		mnl_attr_parse(nlh, hlen, extack_cb, &msg);
+	fprintf(stderr, PROG ": line %d: %s (%s)%s%s\n", line, strerror(e),
+		errname(e), msg ? ": " : "", msg ? msg : "");
+	failed = 1;
+}
+
+static void flush_batch(void)
+{
+	static char rx[65536];
+	int expected, got = 0;
+	bool *seen;
+
+	if (!nmsgs)
+		return;
+	put_batch_marker(NFNL_MSG_BATCH_END, first_line);
+	expected = nmsgs - 2;	/* acks for all but BEGIN/END */
+
+	if (mnl_socket_sendto(nl, batch, batch_len) < 0) {
+		fprintf(stderr, PROG ": line %d: sendto: %s (%s)\n", first_line,
+			strerror(errno), errname(errno));
+		exit(1);
+	}
+
+	seen = calloc(nmsgs, sizeof(*seen));
+	while (got < expected) {
+		struct pollfd pfd = { .fd = mnl_socket_get_fd(nl), .events = POLLIN };
+		const struct nlmsghdr *nlh;
+		int n, r;
+
+		/* the batch is processed synchronously in sendmsg(); the
+		 * timeout only guards against a kernel not acking at all */
+		r = poll(&pfd, 1, 2000);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n = recv(pfd.fd, rx, sizeof(rx), 0);
+		if (n < 0) {
+			fprintf(stderr, PROG ": recv: %s (%s)\n",
+				strerror(errno), errname(errno));
+			exit(1);
+		}
+		for (nlh = (const struct nlmsghdr *)rx; mnl_nlmsg_ok(nlh, n);
+		     nlh = mnl_nlmsg_next(nlh, &n)) {
+			const struct nlmsgerr *err;
+			uint32_t idx = nlh->nlmsg_seq - seq_base;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR)
+				continue;
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err)) ||
+			    idx >= (uint32_t)nmsgs)
+				continue;
+			err = mnl_nlmsg_get_payload(nlh);
+			if (err->error)
+				report_error(seq_line[idx], nlh);
+			if (idx == 0 || idx == (uint32_t)nmsgs - 1) {
+				/* error on BEGIN/END: no further acks */
+				if (err->error)
+					got = expected;
+				continue;
+			}
+			if (!seen[idx]) {
+				seen[idx] = true;
+				got++;
+			}
+		}
+	}
+	if (got < expected && !failed) {
+		fprintf(stderr, PROG ": line %d: missing acks (%d of %d)\n",
+			first_line, got, expected);
+		failed = 1;
+	}
+	free(seen);
+
+	seq_base += nmsgs;
+	nmsgs = 0;
+	batch_len = 0;
+	first_line = 0;
+}
+
+static void start_batch(int line)
+{
+	batch_len = 0;
+	nmsgs = 0;
+	first_line = 0;
+	put_batch_marker(NFNL_MSG_BATCH_BEGIN, line);
+}
+
+/* ---- list counters ---- */
+
+struct rule_info {
+	const char *chain;
+	uint64_t handle;
+	bool has_counter;
+	uint64_t packets, bytes;
+};
+
+static int attr_table_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type < 32)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int expr_cb(const struct nlattr *attr, void *data)
+{
+	struct rule_info *ri = data;
+	const struct nlattr *tb[32] = { NULL };
+	const struct nlattr *ctb[32] = { NULL };
+
+	if (ri->has_counter || mnl_attr_get_type(attr) != NFTA_LIST_ELEM)
+		return MNL_CB_OK;
+	mnl_attr_parse_nested(attr, attr_table_cb, tb);
+	if (!tb[NFTA_EXPR_NAME] || !tb[NFTA_EXPR_DATA] ||
+	    strcmp(mnl_attr_get_str(tb[NFTA_EXPR_NAME]), "counter"))
+		return MNL_CB_OK;
+	mnl_attr_parse_nested(tb[NFTA_EXPR_DATA], attr_table_cb, ctb);
+	ri->has_counter = true;
+	if (ctb[NFTA_COUNTER_PACKETS])
+		ri->packets = be64toh(mnl_attr_get_u64(ctb[NFTA_COUNTER_PACKETS]));
+	if (ctb[NFTA_COUNTER_BYTES])
+		ri->bytes = be64toh(mnl_attr_get_u64(ctb[NFTA_COUNTER_BYTES]));
+	return MNL_CB_OK;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const char *table = data;
+	const struct nlattr *tb[32] = { NULL };
+	struct rule_info ri = { 0 };
+
+	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_NEWRULE)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_table_cb, tb);
+	if (!tb[NFTA_RULE_TABLE] || !tb[NFTA_RULE_CHAIN] ||
+	    strcmp(mnl_attr_get_str(tb[NFTA_RULE_TABLE]), table))
+		return MNL_CB_OK;
+	ri.chain = mnl_attr_get_str(tb[NFTA_RULE_CHAIN]);
+	if (tb[NFTA_RULE_HANDLE])
+		ri.handle = be64toh(mnl_attr_get_u64(tb[NFTA_RULE_HANDLE]));
+	if (tb[NFTA_RULE_EXPRESSIONS])
+		mnl_attr_parse_nested(tb[NFTA_RULE_EXPRESSIONS], expr_cb, &ri);
+	if (ri.has_counter)
+		printf("%s %" PRIu64 " packets %" PRIu64 " bytes %" PRIu64 "\n",
+		       ri.chain, ri.handle, ri.packets, ri.bytes);
+	return MNL_CB_OK;
+}
+
+static void list_counters(const struct cmd *c)
+{
+	char buf[65536];
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	uint32_t seq = seq_base++;
+	unsigned int portid = mnl_socket_get_portid(nl);
+	int family, ret;
+
+	family = parse_family(c, c->tok[2]);
+	if (dry_run)
+		return;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETRULE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = family;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0;
+	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, c->tok[3]);
+
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		fprintf(stderr, PROG ": line %d: sendto: %s (%s)\n", c->line,
+			strerror(errno), errname(errno));
+		exit(1);
+	}
+	for (;;) {
+		ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		ret = mnl_cb_run(buf, ret, seq, portid, rule_cb,
+				 (void *)c->tok[3]);
+		if (ret <= 0)
+			break;
+	}
+	if (ret < 0) {
+		fprintf(stderr, PROG ": line %d: %s (%s)\n", c->line,
+			strerror(errno), errname(errno));
+		failed = 1;
+	}
+	fflush(stdout);
+}
+
+/* ---- command collection ---- */
+
+static void add_cmd(int line, char **tok, int ntok)
+{
+	struct cmd *c;
+
+	if (!ntok)
+		return;
+	cmds = realloc(cmds, (ncmds + 1) * sizeof(*cmds));
+	c = &cmds[ncmds++];
+	c->line = line;
+	c->ntok = ntok;
+	c->tok = malloc(ntok * sizeof(char *));
+	memcpy(c->tok, tok, ntok * sizeof(char *));
+}
+
+static void read_file(const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	char *line = NULL;
+	size_t cap = 0;
+	int lineno = 0;
+
+	if (!f) {
+		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	while (getline(&line, &cap, f) >= 0) {
+		char *hash, *tok, *save = NULL, *copy;
+		char **toks = NULL;
+		int ntok = 0;
+
+		lineno++;
+		hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		copy = strdup(line);
+		for (tok = strtok_r(copy, " \t\r\n", &save); tok;
+		     tok = strtok_r(NULL, " \t\r\n", &save)) {
+			if (!strcmp(tok, ";")) {
+				add_cmd(lineno, toks, ntok);
+				ntok = 0;
+				continue;
+			}
+			toks = realloc(toks, (ntok + 1) * sizeof(*toks));
+			toks[ntok++] = tok;
+		}
+		add_cmd(lineno, toks, ntok);
+		free(toks);
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+}
+
+static void validate(const struct cmd *c)
+{
+	if (c->ntok < 2)
+		syntax_error(c, "incomplete command '%s'", c->tok[0]);
+	if (is_list(c)) {
+		if (strcmp(c->tok[1], "counters"))
+			syntax_error(c, "only 'list counters' is supported");
+		check_args(c, 4, 4);
+		parse_family(c, c->tok[2]);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	char **toks;
+	int ntok = 0, cmdno = 1, opt, i;
+	int sz = 16 * 1024 * 1024;
+
+	while ((opt = getopt(argc, argv, "+f:h")) != -1) {
+		switch (opt) {
+		case 'f':
+			read_file(optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	/* argument commands: numbered 1, 2, ... in order */
+	toks = calloc(argc + 1, sizeof(*toks));
+	for (i = optind; i < argc; i++) {
+		char *a = argv[i];
+		size_t l = strlen(a);
+		bool sep_after = false;
+
+		if (!strcmp(a, ";")) {
+			if (ntok)
+				add_cmd(cmdno++, toks, ntok);
+			ntok = 0;
+			continue;
+		}
+		if (l > 1 && a[l - 1] == ';') {	/* "accept;" */
+			a[l - 1] = '\0';
+			sep_after = true;
+		}
+		toks[ntok++] = a;
+		if (sep_after) {
+			add_cmd(cmdno++, toks, ntok);
+			ntok = 0;
+		}
+	}
+	if (ntok)
+		add_cmd(cmdno++, toks, ntok);
+	if (!ncmds) {
+		usage(stderr);
+		return 2;
+	}
+
+	batch = malloc(BATCH_SIZE);
+	seq_line = malloc(BATCH_SIZE / 16 * sizeof(int));
+	if (!batch || !seq_line) {
+		perror(PROG ": malloc");
+		return 1;
+	}
+
+	/* pass 1: syntax only */
+	dry_run = true;
+	for (i = 0; i < ncmds; i++) {
+		validate(&cmds[i]);
+		if (is_list(&cmds[i]))
+			continue;
+		start_batch(cmds[i].line);
+		build_cmd(&cmds[i]);
+	}
+	dry_run = false;
+
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl) {
+		perror(PROG ": mnl_socket_open");
+		return 1;
+	}
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		perror(PROG ": mnl_socket_bind");
+		return 1;
+	}
+	{
+		int fd = mnl_socket_get_fd(nl), one = 1;
+
+		setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+		setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	}
+	seq_base = (uint32_t)time(NULL);
+
+	/* pass 2: consecutive table/chain/rule commands form one batch */
+	nmsgs = 0;
+	batch_len = 0;
+	for (i = 0; i < ncmds; i++) {
+		const struct cmd *c = &cmds[i];
+
+		if (is_list(c)) {
+			flush_batch();
+			list_counters(c);
+			continue;
+		}
+		if (nmsgs && batch_len + CMD_RESERVE + c->ntok * 512 > BATCH_SIZE)
+			flush_batch();
+		if (!nmsgs)
+			start_batch(c->line);
+		build_cmd(c);
+	}
+	flush_batch();
+
+	mnl_socket_close(nl);
+	return failed ? 1 : 0;
+}

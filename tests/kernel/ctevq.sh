@@ -1,0 +1,97 @@
+# shellcheck shell=bash
+# tests/kernel/ctevq.sh - helpers for the ct event queue tests; source after
+# lib.sh.
+#
+#   listen NAME NS ARGS...   ctevq-listen --json in NS, stdout to $T_WORK/NAME.json,
+#                            stderr to $T_WORK/NAME.err; returns once bound
+#   stop_listeners           SIGTERM all listeners, wait for them
+#   rule NS ARGS...          ctevq-rule in NS
+#   rule_err NAME NS ERRNO ARGS...  ctevq-rule in NS must fail with ERRNO
+#   evq_proc NS              /proc/net/netfilter/nf_conntrack_evq of NS
+#   evq_stat NS QUEUE FIELD  FIELD (portid events flags delivered unbound lost)
+#   evcheck ARGS...          tests/kernel/evcheck.py
+#   traffic NS ARGS...       tests/kernel/traffic.py in NS
+#   serve NS PROTO ADDR PORT COUNT   background server, waits until it listens
+
+LISTENER_PIDS=()
+EVCHECK=$TOP/tests/kernel/evcheck.py
+TRAFFIC=$TOP/tests/kernel/traffic.py
+INT_MAX=2147483647
+
+listen() {
+	local name=$1 ns=$2
+	shift 2
+	rm -f "$T_WORK/$name.ready"
+	ip netns exec "$ns" ctevq-listen --json --ready "$T_WORK/$name.ready" "$@" \
+		> "$T_WORK/$name.json" 2> "$T_WORK/$name.err" &
+	LISTENER_PIDS+=($!)
+	if ! wait_for_file "$T_WORK/$name.ready" 10; then
+		echo "listener $name did not bind:" >&2
+		cat "$T_WORK/$name.err" >&2
+		return 1
+	fi
+}
+
+stop_listeners() {
+	local p
+	# let the last events drain
+	sleep 0.5
+	for p in "${LISTENER_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${LISTENER_PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	LISTENER_PIDS=()
+}
+
+rule() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" ctevq-rule "$@"
+}
+
+rule_err() {
+	local name=$1 ns=$2 want=$3 out
+	shift 3
+	if out=$(rule "$ns" "$@" 2>&1); then
+		fail "$name" "accepted, want $want"
+	elif echo "$out" | grep -q "($want)"; then
+		ok "$name"
+	else
+		fail "$name" "want $want: $out"
+	fi
+}
+
+evq_proc() {
+	ip netns exec "$1" cat /proc/net/netfilter/nf_conntrack_evq
+}
+
+# columns: queue portid events flags delivered unbound lost
+evq_stat() {
+	local col
+	case $3 in
+	portid) col=2 ;; events) col=3 ;; flags) col=4 ;;
+	delivered) col=5 ;; unbound) col=6 ;; lost) col=7 ;;
+	*) return 1 ;;
+	esac
+	evq_proc "$1" | awk -v q="$2" -v c="$col" '$1 == q { print $c; found = 1 } END { if (!found) print "none" }'
+}
+
+evcheck() { "$PYTHON" "$EVCHECK" "$@"; }
+traffic() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$PYTHON" "$TRAFFIC" "$@"
+}
+
+serve() {
+	local ns=$1 f=$T_WORK/serve.$RANDOM
+	shift
+	ip netns exec "$ns" "$PYTHON" "$TRAFFIC" server "$@" > "$f" &
+	SERVER_PID=$!
+	wait_for_file "$f" 10
+}
+
+# conntrack flush in NS: a DESTROY event for every entry
+ct_flush() { ip netns exec "$1" conntrack -F >/dev/null 2>&1; }

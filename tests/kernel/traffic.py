@@ -1,0 +1,86 @@
+#!/usr/bin/python3
+"""Deterministic test traffic between two netns.
+
+traffic.py server tcp|udp ADDR PORT COUNT   serve COUNT connections (udp: 2 datagrams each)
+traffic.py client tcp|udp ADDR PORT COUNT [--sport BASE] [--hold SECONDS]
+    make COUNT connections one after the other; each sends one request and
+    waits for the answer (udp: two of them); tcp closes (client first)
+    before the next one.
+    --sport gives connection i the source port BASE+i.
+    --hold keeps each tcp connection open SECONDS after the answer.
+"""
+import socket
+import sys
+import time
+
+
+def family(addr):
+    return socket.AF_INET6 if ':' in addr else socket.AF_INET
+
+
+def server(proto, addr, port, count):
+    fam = family(addr)
+    if proto == 'tcp':
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((addr, port))
+        s.listen(128)
+        print('ready', flush=True)
+        for _ in range(count):
+            c, _ = s.accept()
+            data = c.recv(64)
+            c.sendall(data)
+            # wait for the client's FIN so that it closes first
+            c.recv(64)
+            c.close()
+    else:
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.bind((addr, port))
+        print('ready', flush=True)
+        for _ in range(2 * count):
+            data, peer = s.recvfrom(64)
+            s.sendto(data, peer)
+
+
+def client(proto, addr, port, count, sport=None, hold=0.0):
+    fam = family(addr)
+    for i in range(count):
+        typ = socket.SOCK_STREAM if proto == 'tcp' else socket.SOCK_DGRAM
+        s = socket.socket(fam, typ)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if sport is not None:
+            s.bind(('::' if fam == socket.AF_INET6 else '0.0.0.0', sport + i))
+        s.settimeout(10)
+        if proto == 'tcp':
+            s.connect((addr, port))
+            s.sendall(b'x')
+            s.recv(64)
+            if hold:
+                time.sleep(hold)
+            s.shutdown(socket.SHUT_WR)
+            s.recv(64)
+        else:
+            # two exchanges: the second request is the first packet of the
+            # original direction in state established
+            for _ in range(2):
+                s.sendto(b'x', (addr, port))
+                s.recvfrom(64)
+        s.close()
+
+
+def main():
+    if len(sys.argv) < 6:
+        sys.exit(__doc__)
+    mode, proto, addr, port, count = sys.argv[1:6]
+    port, count = int(port), int(count)
+    opts = sys.argv[6:]
+    sport = int(opts[opts.index('--sport') + 1]) if '--sport' in opts else None
+    hold = float(opts[opts.index('--hold') + 1]) if '--hold' in opts else 0.0
+    if mode == 'server':
+        server(proto, addr, port, count)
+    else:
+        client(proto, addr, port, count, sport, hold)
+
+
+if __name__ == '__main__':
+    main()
