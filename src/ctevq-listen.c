@@ -25,6 +25,7 @@
 #include <libmnl/libmnl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include "ctevq_uapi.h"
+#include "nlerr.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -57,17 +58,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static const char *errname(int err)
-{
-	static char buf[32];
-	const char *n = strerrorname_np(err);
-
-	if (n)
-		return n;
-	snprintf(buf, sizeof(buf), "E%d", err);
-	return buf;
 }
 
 static void usage(FILE *f)
@@ -160,16 +150,6 @@ struct cfg {
 	uint32_t flags;
 };
 
-static int extack_cb(const struct nlattr *attr, void *data)
-{
-	const char **msg = data;
-
-	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
-		*msg = mnl_attr_get_str(attr);
-	return MNL_CB_OK;
-}
-
 /*
  * Send a CFG message and wait for its ack.  Returns 0 or a positive errno;
  * *extack receives the extended ack message (copied into extbuf) or "".
@@ -229,9 +209,8 @@ static int send_cfg(struct mnl_socket *nl, const struct cfg *c,
 		}
 		for (nlh = (struct nlmsghdr *)rx; mnl_nlmsg_ok(nlh, n);
 		     nlh = mnl_nlmsg_next(nlh, &n)) {
-			const struct nlmsgerr *err;
-			const char *msg = NULL;
-			unsigned int hlen;
+			const char *msg;
+			int err;
 
 			if (nlh->nlmsg_type != NLMSG_ERROR) {
 				/* an event racing with the bind ack */
@@ -243,18 +222,10 @@ static int send_cfg(struct mnl_socket *nl, const struct cfg *c,
 			}
 			if (nlh->nlmsg_seq != seq || nlh->nlmsg_pid != portid)
 				continue;
-			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err)))
-				return EPROTO;
-			err = mnl_nlmsg_get_payload(nlh);
-			hlen = sizeof(*err);
-			if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-				hlen += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
-			if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) &&
-			    mnl_nlmsg_size(hlen) <= nlh->nlmsg_len)
-				mnl_attr_parse(nlh, hlen, extack_cb, &msg);
+			err = nl_ack_error(nlh, &msg);
 			if (msg)
 				snprintf(extbuf, extlen, "%s", msg);
-			return -err->error;
+			return err;
 		}
 	}
 }
@@ -632,9 +603,10 @@ int main(int argc, char **argv)
 				printf("try %s: OK\n", tries[i]);
 			else if (ext[0])
 				printf("try %s: %s (%s)\n", tries[i],
-				       errname(err), ext);
+				       nl_errname(err), ext);
 			else
-				printf("try %s: %s\n", tries[i], errname(err));
+				printf("try %s: %s\n", tries[i],
+				       nl_errname(err));
 		}
 		if (ready) {
 			FILE *f = fopen(ready, "w");
@@ -672,7 +644,7 @@ int main(int argc, char **argv)
 		err = send_cfg(src->nl, &c, ext, sizeof(ext), src);
 		if (err) {
 			fprintf(stderr, PROG ": bind queue %d: %s (%s)%s%s\n",
-				queues[i], strerror(err), errname(err),
+				queues[i], strerror(err), nl_errname(err),
 				ext[0] ? ": " : "", ext);
 			return 1;
 		}
@@ -708,7 +680,8 @@ int main(int argc, char **argv)
 				       NETLINK_ADD_MEMBERSHIP, &grp,
 				       sizeof(grp)) < 0) {
 				fprintf(stderr, PROG ": join multicast group %d: %s (%s)\n",
-					grp, strerror(errno), errname(errno));
+					grp, strerror(errno),
+					nl_errname(errno));
 				return 1;
 			}
 		}

@@ -34,6 +34,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include "ctevq_uapi.h"
+#include "nlerr.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -64,17 +65,6 @@ static int first_line;
 
 static bool dry_run;		/* syntax check pass: build, never send */
 static int failed;
-
-static const char *errname(int err)
-{
-	static char buf[32];
-	const char *n = strerrorname_np(err);
-
-	if (n)
-		return n;
-	snprintf(buf, sizeof(buf), "E%d", err);
-	return buf;
-}
 
 static void usage(FILE *f)
 {
@@ -534,30 +524,13 @@ static bool is_list(const struct cmd *c)
 
 /* ---- ack handling ---- */
 
-static int extack_cb(const struct nlattr *attr, void *data)
-{
-	const char **msg = data;
-
-	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
-		*msg = mnl_attr_get_str(attr);
-	return MNL_CB_OK;
-}
-
 static void report_error(int line, const struct nlmsghdr *nlh)
 {
-	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
-	const char *msg = NULL;
-	unsigned int hlen = sizeof(*err);
-	int e = -err->error;
+	const char *msg;
+	int e = nl_ack_error(nlh, &msg);
 
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		hlen += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
-	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) &&
-	    mnl_nlmsg_size(hlen) <= nlh->nlmsg_len)
-		mnl_attr_parse(nlh, hlen, extack_cb, &msg);
 	fprintf(stderr, PROG ": line %d: %s (%s)%s%s\n", line, strerror(e),
-		errname(e), msg ? ": " : "", msg ? msg : "");
+		nl_errname(e), msg ? ": " : "", msg ? msg : "");
 	failed = 1;
 }
 
@@ -574,7 +547,7 @@ static void flush_batch(void)
 
 	if (mnl_socket_sendto(nl, batch, batch_len) < 0) {
 		fprintf(stderr, PROG ": line %d: sendto: %s (%s)\n", first_line,
-			strerror(errno), errname(errno));
+			strerror(errno), nl_errname(errno));
 		exit(1);
 	}
 
@@ -594,7 +567,7 @@ static void flush_batch(void)
 		n = recv(pfd.fd, rx, sizeof(rx), 0);
 		if (n < 0) {
 			fprintf(stderr, PROG ": recv: %s (%s)\n",
-				strerror(errno), errname(errno));
+				strerror(errno), nl_errname(errno));
 			exit(1);
 		}
 		for (nlh = (const struct nlmsghdr *)rx; mnl_nlmsg_ok(nlh, n);
@@ -731,7 +704,7 @@ static void list_counters(const struct cmd *c)
 
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		fprintf(stderr, PROG ": line %d: sendto: %s (%s)\n", c->line,
-			strerror(errno), errname(errno));
+			strerror(errno), nl_errname(errno));
 		exit(1);
 	}
 	for (;;) {
@@ -748,7 +721,7 @@ static void list_counters(const struct cmd *c)
 	}
 	if (ret < 0) {
 		fprintf(stderr, PROG ": line %d: %s (%s)\n", c->line,
-			strerror(errno), errname(errno));
+			strerror(errno), nl_errname(errno));
 		failed = 1;
 	}
 	fflush(stdout);
