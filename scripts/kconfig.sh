@@ -4,10 +4,14 @@
 set -euo pipefail
 arch=$1 src=$(realpath "$2") out=$(realpath -m "$3")
 shift 3
-mkdir -p "$out"
-make -s -C "$src" ARCH="$arch" O="$out" tinyconfig >/dev/null
-"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$@" >/dev/null
-make -s -C "$src" ARCH="$arch" O="$out" olddefconfig >/dev/null
+# Generate in a scratch directory and replace .config only when it changed,
+# so that an unchanged configuration rebuilds nothing.
+tmp=$out.kconfig
+mkdir -p "$out" "$tmp"
+make -s -C "$src" ARCH="$arch" O="$tmp" tinyconfig >/dev/null
+"$src/scripts/kconfig/merge_config.sh" -m -O "$tmp" "$tmp/.config" "$@" >/dev/null
+make -s -C "$src" ARCH="$arch" O="$tmp" olddefconfig >/dev/null
+cmp -s "$tmp/.config" "$out/.config" || cp "$tmp/.config" "$out/.config"
 missing=
 for opt in NF_CONNTRACK_EVENTS NF_CT_NETLINK NF_TABLES_INET NF_TABLES_BRIDGE \
 	   NFT_CT NFT_CTEVENT VETH NET_NS USER_NS BRIDGE; do
