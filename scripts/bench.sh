@@ -1,0 +1,62 @@
+#!/bin/bash
+# scripts/bench.sh [--quick] [--format-only]
+#
+# The ct event queue benchmark: one UML guest boot runs tests/bench/guest.sh
+# (selective listening: queue vs multicast with a userspace filter vs
+# multicast with a BPF filter; packet path pps; memory per entry and per
+# queue), then tests/bench/format.py turns its raw lines into
+# build/bench/results.md, which is also printed.  Every measurement is
+# repeated three times and the median reported; nothing is asserted.
+#   --quick        one repetition, shorter runs (a smoke run of the harness)
+#   --format-only  only re-format build/bench/guest/bench.raw
+# Environment: BENCH_APPEND  extra guest parameters, e.g. "bench.RATE=300
+#              bench.RCVBUF=65536" (see tests/bench/guest.sh)
+#              BENCH_TIMEOUT guest wall-clock limit in seconds (default 840)
+# Needs the kernel (make kernel) and builds the tools (src/, small).
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/.." && pwd)
+B=$top/build
+out=$B/bench
+res=$out/guest
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
+quick=0 format_only=0
+for a in "$@"; do
+	case $a in
+	--quick) quick=1 ;;
+	--format-only) format_only=1 ;;
+	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) echo "bench: unknown argument $a" >&2; exit 2 ;;
+	esac
+done
+
+mkdir -p "$out"
+if [ $format_only = 0 ]; then
+	kernel=$B/uml/linux
+	[ -x "$kernel" ] || { echo "bench: no UML kernel at $kernel (make kernel)" >&2; exit 1; }
+	make -s -C "$top/src" O="$B" all bench || exit 1
+	append=${BENCH_APPEND:-}
+	[ $quick = 1 ] && append="bench.REPS=1 bench.DUR=2 bench.STEP_DUR=1 bench.STEP_RATES=400,1600 bench.FLOOD_N=20000 bench.FILL_N=5000 $append"
+	echo "bench: running the guest (about 10 minutes; --quick about 1.5)..." >&2
+	t0=$(date +%s)
+	load0=$(cut -d' ' -f1 /proc/loadavg)
+	GUEST_QUIET=1 GUEST_APPEND="$append" \
+		"$top/scripts/run-guest.sh" uml "$top/tests/bench/guest.sh" "$res" \
+		"${BENCH_TIMEOUT:-840}" "$kernel" >&2
+	rc=$?
+	echo "bench: guest finished after $(( $(date +%s) - t0 )) s" >&2
+	# timings in the guest follow the host's load: record it beside them
+	echo "host nproc=$(nproc) load_before=$load0 load_after=$(cut -d' ' -f1 /proc/loadavg) guest_seconds=$(( $(date +%s) - t0 ))" > "$out/host.raw"
+	if [ $rc != 0 ] || ! grep -qx done "$res/bench.raw" 2>/dev/null; then
+		echo "bench: the guest run failed or is incomplete; last output:" >&2
+		tail -n 20 "$res/output.log" >&2 2>/dev/null
+		[ -s "$res/bench.raw" ] || exit 1
+		echo "bench: formatting the partial results" >&2
+	fi
+fi
+[ -s "$res/bench.raw" ] || { echo "bench: no $res/bench.raw" >&2; exit 1; }
+host=; [ -s "$out/host.raw" ] && host=$out/host.raw
+"$PY" "$top/tests/bench/format.py" "$res/bench.raw" $host > "$out/results.md" || exit 1
+cat "$out/results.md"

@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""Format tests/bench/guest.sh's key=value lines (bench.raw) as markdown.
+
+Usage: format.py BENCH_RAW [HOST_RAW] > results.md
+Every number is the median over the repetitions; ratios are ratios of
+medians.  The last five lines are the summary the issue asks for.
+"""
+import statistics
+import sys
+
+
+def parse(path):
+    rows = []
+    for line in open(path):
+        f = line.split()
+        if not f or f[0].startswith('#'):
+            continue
+        d = {'kind': f[0]}
+        for kv in f[1:]:
+            if '=' in kv:
+                k, v = kv.split('=', 1)
+                d[k] = v
+        rows.append(d)
+    return rows
+
+
+def num(v, default=0.0):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return default
+
+
+def med(vals):
+    vals = [v for v in vals if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def fmt(v, nd=1):
+    if v is None:
+        return 'n/a'
+    return f'{v:.{nd}f}'
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def main():
+    rows = parse(sys.argv[1])
+    if len(sys.argv) > 2:
+        rows += parse(sys.argv[2])
+    host = next((r for r in rows if r['kind'] == 'host'), None)
+    param = next((r for r in rows if r['kind'] == 'param'), {})
+    env = next((r for r in rows if r['kind'] == 'env'), {})
+    layout = next((r for r in rows if r['kind'] == 'layout'), {})
+    out = []
+    p = out.append
+
+    p('# ct event queue benchmark')
+    p('')
+    p(f"UML guest, kernel {env.get('kernel', '?')}, one CPU, HZ={env.get('hz', '?')}. "
+      f"{param.get('reps', '?')} repetitions per measurement, medians shown. "
+      'Absolute numbers describe this UML guest on a shared host; '
+      'only the side-by-side ratios mean something.')
+    p('')
+    if host:
+        p(f"Host: {host.get('nproc')} CPUs, load average {host.get('load_before')} before and "
+          f"{host.get('load_after')} after the {host.get('guest_seconds')} s guest run.")
+        if max(num(host.get('load_before')), num(host.get('load_after'))) > num(host.get('nproc'), 1):
+            p('**The host was overloaded during the run: the UML guest got an unsteady share '
+              'of a CPU, so the timing results (CPU per event, rates, pps) carry that noise; '
+              'compare the per-repetition values.**')
+        p('')
+
+    # ---- part 1a ---------------------------------------------------------------
+    sel = [r for r in rows if r['kind'] == 'sel' and r.get('phase') == 'fixed']
+    modes = ['none', 'queue', 'userspace_filter', 'bpf_filter']
+    p(f"## 1. Selective listening at {param.get('rate', '?')} connections/s "
+      f"for {param.get('dur', '?')} s")
+    p('')
+    p(f"Generator in ns1: short connections to ns2, alternately UDP (send, "
+      f"echo, close) and TCP (connect, RST), over ports {param.get('ports', '?')}; "
+      f"the wanted 10 % go to port {param.get('want_port', '?')} "
+      f"(rule `l4proto udp|tcp dport {param.get('want_port', '?')} ctevent 1` "
+      'for the queue; the same match with `counter` otherwise). '
+      f"Receive buffer {param.get('rcvbuf', '?')} bytes (SO_RCVBUF) for all. "
+      'Events: NEW and UPDATE (entries outlive the run; see notes).')
+    p('')
+    p('| listener | conns | events received | wanted | unwanted | lost (ENOBUFS / queue lost) '
+      '| wakeups | listener busy µs / wanted event | listener getrusage µs / wanted event '
+      '| system CPU µs / conn | over no listener | saturated conns/s (loss) |')
+    p('|---|---|---|---|---|---|---|---|---|---|---|---|')
+    m1 = {}
+    for mode in modes:
+        rs = [r for r in sel if r.get('mode') == mode]
+        if not rs:
+            continue
+        w = lambda r: num(r.get('wanted'))
+        d = {
+            'conns': med([num(r.get('conns')) for r in rs]),
+            'recv': med([num(r.get('received')) for r in rs]),
+            'wanted': med([w(r) for r in rs]),
+            'unwanted': med([num(r.get('unwanted')) for r in rs]),
+            'enobufs': med([num(r.get('enobufs')) for r in rs]),
+            'qlost': med([num(r.get('q_lost')) for r in rs]),
+            'wakeups': med([num(r.get('wakeups')) for r in rs]),
+            'busy': med([num(r.get('busy')) * 1e6 / w(r) if w(r) else None for r in rs]),
+            'rus': med([(num(r.get('cpu_user')) + num(r.get('cpu_sys'))) * 1e6 / w(r)
+                        if w(r) else None for r in rs]),
+        }
+        sat = [r for r in rows if r['kind'] == 'sel' and r.get('phase') == 'saturated'
+               and r.get('mode') == mode]
+        d['sat_rate'] = med([num(r.get('achieved_rate')) for r in sat])
+        d['sys'] = med([1e6 / num(r.get('achieved_rate')) for r in sat
+                        if num(r.get('achieved_rate'))])
+        d['sat_lost'] = med([num(r.get('enobufs')) + num(r.get('q_lost')) for r in sat])
+        m1[mode] = d
+    for mode in modes:
+        d = m1.get(mode)
+        if not d:
+            continue
+        over = None
+        if mode != 'none' and 'none' in m1 and d['sys'] is not None and m1['none']['sys'] is not None:
+            over = d['sys'] - m1['none']['sys']
+        listener = mode == 'none'
+        p(f"| {mode if not listener else '(none: traffic only)'} | {fmt(d['conns'], 0)} "
+          f"| {fmt(d['recv'], 0) if not listener else '-'} | {fmt(d['wanted'], 0) if not listener else '-'} "
+          f"| {fmt(d['unwanted'], 0) if not listener else '-'} "
+          f"| {fmt(d['enobufs'], 0) + ' / ' + fmt(d['qlost'], 0) if not listener else '-'} "
+          f"| {fmt(d['wakeups'], 0) if not listener else '-'} "
+          f"| {fmt(d['busy']) if not listener else '-'} | {fmt(d['rus']) if not listener else '-'} "
+          f"| {fmt(d['sys'])} | {fmt(over) if over is not None else '-'} "
+          f"| {fmt(d['sat_rate'], 0)} ({fmt(d['sat_lost'], 0) if not listener else '-'}) |")
+    p('')
+    r_us = ratio(m1.get('queue', {}).get('busy'), m1.get('userspace_filter', {}).get('busy'))
+    r_bpf = ratio(m1.get('queue', {}).get('busy'), m1.get('bpf_filter', {}).get('busy'))
+    r_us_rus = ratio(m1.get('queue', {}).get('rus'), m1.get('userspace_filter', {}).get('rus'))
+    r_bpf_rus = ratio(m1.get('queue', {}).get('rus'), m1.get('bpf_filter', {}).get('rus'))
+    p(f"Listener CPU per wanted event, queue / userspace filter: busy time {fmt(r_us, 3)}, "
+      f"getrusage {fmt(r_us_rus, 3)}; queue / BPF filter: busy time {fmt(r_bpf, 3)}, "
+      f"getrusage {fmt(r_bpf_rus, 3)}.")
+    p('')
+
+    # ---- part 1b ---------------------------------------------------------------
+    steps = [r for r in rows if r['kind'] == 'sel' and r.get('phase') == 'step']
+    ladder = [num(x) for x in param.get('step_rates', '').split(',') if x]
+    p('## 1b. Highest rate held without loss')
+    p('')
+    p(f"Rate ladder {', '.join(str(int(x)) for x in ladder)} connections/s, "
+      f"{param.get('step_dur', '?')} s per step, same receive buffer. A step is held "
+      'when the listener saw no ENOBUFS, the queue lost nothing, and the generator '
+      'reached 95 % of the target rate (all on one CPU: a listener that costs more '
+      'CPU leaves less for the traffic). The ladder stops at the first step not held.')
+    p('')
+    p('| listener | max rate held, per repetition | median | first step not held (achieved rate, ENOBUFS, queue lost) |')
+    p('|---|---|---|---|')
+    maxrate = {}
+    reps = sorted({r.get('rep') for r in steps}, key=lambda x: num(x))
+    for mode in ['queue', 'userspace_filter', 'bpf_filter']:
+        per = []
+        fails = []
+        for rep in reps:
+            rs = [r for r in steps if r.get('mode') == mode and r.get('rep') == rep]
+            held = 0
+            for r in rs:
+                ok = (num(r.get('enobufs')) == 0 and num(r.get('q_lost')) == 0 and
+                      num(r.get('achieved_rate')) >= 0.95 * num(r.get('target_rate')))
+                if not ok:
+                    fails.append(f"{int(num(r.get('target_rate')))}: {r.get('achieved_rate')}, "
+                                 f"{r.get('enobufs')}, {r.get('q_lost')}")
+                    break
+                held = num(r.get('target_rate'))
+            per.append(held)
+        m = med(per)
+        maxrate[mode] = m
+        top = ' (top of the ladder)' if ladder and m == max(ladder) else ''
+        p(f"| {mode} | {', '.join(str(int(x)) for x in per)} | {fmt(m, 0)}{top} | {'; '.join(fails) or '-'} |")
+    p('')
+
+    # ---- part 2 ------------------------------------------------------------------
+    pps = [r for r in rows if r['kind'] == 'pps']
+    p('## 2. Packet path')
+    p('')
+    p(f"One UDP flow ns1 -> ns2, established (one echo), then {param.get('flood_n', '?')} "
+      '16-byte datagrams sent as fast as possible by a C sender (wall time by '
+      'clock_gettime); the sink never reads (its socket drops). Rules in ns1 postrouting.')
+    p('')
+    p('| ruleset | pps per repetition | median pps |')
+    p('|---|---|---|')
+    names = {'none': 'a: no ruleset (conntrack off in ns1)',
+             'ct_state': 'b: `ct state established counter`',
+             'ctevent': 'c: `ct state established ctevent 1`, entry subscribed, listener bound'}
+    mp = {}
+    for mode in ['none', 'ct_state', 'ctevent']:
+        vals = [num(r.get('pps')) for r in pps if r.get('mode') == mode]
+        mp[mode] = med(vals)
+        p(f"| {names[mode]} | {', '.join(fmt(v, 0) for v in vals)} | {fmt(mp[mode], 0)} |")
+    r_ba = ratio(mp.get('ct_state'), mp.get('none'))
+    r_cb = ratio(mp.get('ctevent'), mp.get('ct_state'))
+    p('')
+    p(f"Ratios: b/a = {fmt(r_ba, 3)}, c/b = {fmt(r_cb, 3)}.")
+    p('')
+
+    # ---- part 3 ------------------------------------------------------------------
+    mem = [r for r in rows if r['kind'] == 'mem']
+    p('## 3. Memory')
+    p('')
+    p(f"/proc/slabinfo: {env.get('slabinfo', '?')}, /sys/kernel/slab: {env.get('slub_sysfs', '?')} "
+      '(tinyconfig with SLUB_TINY: no per-cache statistics). Method: growth of '
+      '/proc/meminfo `Slab` per conntrack entry created, '
+      f"{param.get('fill_n', '?')} UDP entries per case, none freed during the "
+      'measurement (caches only grow, so the growth is the new entries: nf_conn '
+      'object plus its extension area, in whatever slab they land).')
+    p('')
+    p('| entries | bytes per entry, per repetition | median |')
+    p('|---|---|---|')
+    mm = {}
+    mnames = {'no_listener': 'no listener, no queue (no event cache extension)',
+              'unsubscribed': 'queue 1 bound, rule matches nothing: not subscribed',
+              'subscribed': 'queue 1 bound, every entry subscribed'}
+    for mode in ['no_listener', 'unsubscribed', 'subscribed']:
+        vals = [num(r.get('bytes_per_entry'), None) for r in mem if r.get('mode') == mode]
+        mm[mode] = med(vals)
+        p(f"| {mnames[mode]} | {', '.join(fmt(v) for v in vals)} | {fmt(mm[mode])} |")
+    deltas = []
+    for rep in sorted({r.get('rep') for r in mem}, key=lambda x: num(x)):
+        s = [num(r.get('bytes_per_entry'), None) for r in mem if r.get('rep') == rep and r.get('mode') == 'subscribed']
+        u = [num(r.get('bytes_per_entry'), None) for r in mem if r.get('rep') == rep and r.get('mode') == 'unsubscribed']
+        if s and u and s[0] is not None and u[0] is not None:
+            deltas.append(s[0] - u[0])
+    delta = med(deltas)
+    p('')
+    p(f"Delta subscribed - unsubscribed per repetition: {', '.join(fmt(v) for v in deltas) or 'n/a'}; "
+      f"median {fmt(delta)} bytes.")
+    p('')
+    p('Structural check (computed by gcc from mirrors of the kernel structs in '
+      'src/ctevq-bench-gen.c, x86_64 ABI as UML/x86_64): struct nf_conntrack_ecache is '
+      f"{layout.get('ecache_sizeof_vanilla', '?')} bytes in vanilla 6.18 and "
+      f"{layout.get('ecache_sizeof_patched', '?')} bytes with the series (the `evq` word "
+      f"sits at offset {layout.get('ecache_evq_offset', '?')}, in what was tail padding), "
+      'and a subscription only sets bits in it: no allocation per subscribed entry.')
+    p('')
+    p(f"Per bound queue: one kzalloc(sizeof(struct ctnl_evq)) = "
+      f"{layout.get('ctnl_evq_sizeof', '?')} bytes, served from kmalloc-"
+      f"{layout.get('ctnl_evq_kmalloc', '?')} (computed from the struct layout, not "
+      'measured: one object is below what /proc/meminfo can resolve). The per-netns '
+      'array of 16 queue pointers (128 bytes) exists whether queues are used or not.')
+    p('')
+
+    # ---- notes -------------------------------------------------------------------
+    p('## Notes')
+    p('')
+    p('* Listener CPU: "busy" is CLOCK_MONOTONIC time from each wake-up (poll() '
+      'return) to going back to sleep (recv() until EAGAIN, parsing every message with '
+      'libnetfilter_conntrack, filtering), summed; it leaves out the context switch '
+      'and the poll() call itself. getrusage() is reported beside it but in UML it '
+      'has jiffy (10 ms) granularity, so the ratio lines use the busy time.')
+    p(f"* System CPU per connection: 1 / the connection rate reached with the generator "
+      f"flat out for {param.get('sat_dur', '?')} s (the one guest CPU saturated by "
+      'generator, server, kernel and listener), i.e. wall µs of the whole guest per '
+      'connection; "over no listener" subtracts the run without a listener. Guest '
+      '/proc/stat cannot be used: its tick samples are phase-locked to the generator, '
+      'which sleeps on timer ticks, and see mostly idle. A SCHED_IDLE busy-loop probe '
+      'was tried and dropped: the shared host made it too noisy (negative values).')
+    p('* DESTROY events are not part of part 1: the conntrack gc destroys expired '
+      'entries in batches of up to 640, so they would measure the gc batch size, '
+      'not the rate. Entries outlive each run and are flushed (with no listener) '
+      'before the next one.')
+    p('* BPF filter: libnetfilter_conntrack\'s nfct_filter_attach() cannot match ports, '
+      'so the BPF listener attaches an equivalent classic BPF program using the '
+      'SKF_AD_NLATTR/SKF_AD_NLATTR_NEST loads (src/ctevq-bench-listen.c).')
+    p('')
+
+    def r3(v):
+        return 'n/a' if v is None else f'{v:.3f}'
+
+    def rate(v):
+        return 'n/a' if v is None else f'{int(v)}'
+    p(f'ratio listener_cpu_per_wanted_event queue/userspace_filter = {r3(r_us)}')
+    p(f'ratio listener_cpu_per_wanted_event queue/bpf_filter = {r3(r_bpf)}')
+    p(f'ratio pps queue_rule/ct_state_rule = {r3(r_cb)}')
+    p(f"max_rate_without_loss queue={rate(maxrate.get('queue'))} "
+      f"userspace_filter={rate(maxrate.get('userspace_filter'))} "
+      f"bpf_filter={rate(maxrate.get('bpf_filter'))}")
+    p(f"bytes_per_entry_delta = {'n/a' if delta is None else f'{delta:.1f}'}")
+    print('\n'.join(out))
+
+
+if __name__ == '__main__':
+    main()

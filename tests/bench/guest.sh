@@ -1,0 +1,209 @@
+#!/bin/bash
+# tests/bench/guest.sh - the benchmark, run inside the UML guest by
+# scripts/bench.sh (via scripts/run-guest.sh).  Writes key=value lines to
+# $CTEVQ_RESULTS/bench.raw (also echoed to the output log); scripts/bench.sh
+# formats them on the host.  No assertions: numbers are only reported.
+#
+# Parameters: bench.NAME=VALUE on the kernel command line (GUEST_APPEND),
+# NAME one of the upper-case variables below (e.g. bench.REPS=1).
+. "$(dirname "${BASH_SOURCE[0]}")/../kernel/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../kernel/ctevq.sh"
+
+REPS=3                  # repetitions of every measurement (median reported)
+RATE=500                # part 1: connections per second
+DUR=4                   # part 1: seconds of traffic per run
+STEP_RATES="200 400 700 1000 1300 1600 2000 2500 3000"
+STEP_DUR=2              # part 1, rate ladder: seconds per step
+SAT_DUR=2               # part 1, generator flat out: seconds
+RCVBUF=32768            # SO_RCVBUF of all three listeners (kernel doubles it)
+BASE=5000 NPORTS=10     # part 1 ports 5000..5009; the wanted one is the last
+FLOOD_N=100000          # part 2: datagrams per run
+FILL_N=20000            # part 3: conntrack entries per case
+for a in $(cat /proc/cmdline); do
+	case $a in
+	bench.*=*)
+		k=${a#bench.}; k=${k%%=*}; v=${a#*=}
+		case $k in
+		REPS|RATE|DUR|STEP_DUR|SAT_DUR|RCVBUF|FLOOD_N|FILL_N) printf -v "$k" %s "$v" ;;
+		STEP_RATES) STEP_RATES=${v//,/ } ;;
+		esac ;;
+	esac
+done
+WANT=$((BASE + NPORTS - 1))
+
+R=${CTEVQ_RESULTS:-$T_WORK}
+RAW=$R/bench.raw
+: > "$RAW"
+emit() { echo "$*" | tee -a "$RAW"; }
+G=ctevq-bench-gen
+L=ctevq-bench-listen
+W=$T_WORK
+
+emit "param reps=$REPS rate=$RATE dur=$DUR step_dur=$STEP_DUR sat_dur=$SAT_DUR step_rates=${STEP_RATES// /,} rcvbuf=$RCVBUF ports=$BASE-$WANT want_port=$WANT flood_n=$FLOOD_N fill_n=$FILL_N"
+emit "env kernel=$(uname -r) hz=$(getconf CLK_TCK) slabinfo=$([ -r /proc/slabinfo ] && echo yes || echo no) slub_sysfs=$([ -d /sys/kernel/slab ] && echo yes || echo no)"
+emit "layout $($G layout)"
+
+# Room for part 3 (global knobs, init netns only).
+echo 262144 > /proc/sys/net/netfilter/nf_conntrack_max
+echo 65536 > /sys/module/nf_conntrack/parameters/hashsize 2>/dev/null
+
+# ---- part 1: selective listening -------------------------------------------------
+ruleset_sel() {  # MODE
+	local stmt=counter
+	[ "$1" = queue ] && stmt="ctevent 1"
+	rule ns1 delete table inet f 2>/dev/null
+	rule ns1 add table inet f ';' add chain inet f c postrouting 0 ';' \
+		add rule inet f c ct state established counter ';' \
+		add rule inet f c l4proto udp dport $WANT $stmt ';' \
+		add rule inet f c l4proto tcp dport $WANT $stmt
+}
+
+# run_sel PHASE REP MODE RATE SECS: one run, one "sel" line
+run_sel() {
+	local phase=$1 rep=$2 mode=$3 rate=$4 secs=$5 lpid= lopt gen ls
+	ruleset_sel "$mode"
+	ct_flush ns1
+	case $mode in
+	queue) lopt="-q 1" ;; userspace_filter) lopt="-m" ;; bpf_filter) lopt="-B" ;;
+	esac
+	if [ "$mode" != none ]; then
+		rm -f "$W/l.rdy"
+		ip netns exec ns1 $L $lopt -p $WANT -b $RCVBUF -r "$W/l.rdy" > "$W/l.out" 2> "$W/l.err" &
+		lpid=$!
+		wait_for_file "$W/l.rdy" 10 || { cat "$W/l.err"; return 1; }
+	fi
+	sleep 0.3
+	gen=$(ip netns exec ns1 $G conns 192.0.2.2 $BASE $NPORTS "$rate" "$secs")
+	sleep 0.3
+	ls="received=0 wanted=0 unwanted=0 enobufs=0 wakeups=0 busy=0 cpu_user=0 cpu_sys=0"
+	if [ -n "$lpid" ]; then
+		kill -TERM $lpid; wait $lpid
+		ls=$(sed 's/^mode=[^ ]* //' "$W/l.out")
+	fi
+	local qlost=0 qdel=0
+	if [ "$mode" = queue ]; then
+		qlost=$(evq_stat ns1 1 lost); qdel=$(evq_stat ns1 1 delivered)
+	fi
+	emit "sel phase=$phase rep=$rep mode=$mode target_rate=$rate $gen $ls q_delivered=$qdel q_lost=$qlost"
+}
+
+mk_pair || exit 1
+rm -f "$W/srv.rdy"
+ip netns exec ns2 $G server $BASE $NPORTS "$W/srv.rdy" &
+SRV=$!
+wait_for_file "$W/srv.rdy" 10 || exit 1
+# warm up caches, the neighbour entry and the page cache of the binaries
+ruleset_sel none
+ip netns exec ns1 $G conns 192.0.2.2 $BASE $NPORTS 500 1 > /dev/null
+
+emit "# part 1a: fixed rate"
+for rep in $(seq "$REPS"); do
+	for mode in none queue userspace_filter bpf_filter; do
+		run_sel fixed "$rep" $mode "$RATE" "$DUR"
+	done
+done
+
+# System CPU per connection: the generator flat out, so that the one CPU is
+# saturated (generator, server, kernel, listener): wall time per connection.
+# (UML accounts CPU time in jiffies, and guest /proc/stat ticks are
+# phase-locked to the generator's timer sleeps: neither is usable.)
+emit "# part 1a': saturation"
+for rep in $(seq "$REPS"); do
+	for mode in none queue userspace_filter bpf_filter; do
+		run_sel saturated "$rep" $mode 1000000 "$SAT_DUR"
+	done
+done
+
+emit "# part 1b: rate ladder"
+for rep in $(seq "$REPS"); do
+	for mode in queue userspace_filter bpf_filter; do
+		for rate in $STEP_RATES; do
+			line=$(run_sel step "$rep" $mode "$rate" "$STEP_DUR" | tail -n 1)
+			# held: no loss and the generator kept up (95 %)
+			echo "$line" | awk '{
+				for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+				exit !(v["enobufs"] == 0 && v["q_lost"] == 0 &&
+				       v["achieved_rate"] >= 0.95 * v["target_rate"]) }' || break
+		done
+	done
+done
+kill $SRV 2>/dev/null; wait $SRV 2>/dev/null
+rule ns1 delete table inet f 2>/dev/null
+
+# ---- part 2: packet path -------------------------------------------------------------
+emit "# part 2: packet path"
+for rep in $(seq "$REPS"); do
+	for mode in none ct_state ctevent; do
+		mk_pair || exit 1
+		lpid=
+		case $mode in
+		ct_state)
+			rule ns1 add table inet f ';' add chain inet f c postrouting 0 ';' \
+				add rule inet f c ct state established counter ;;
+		ctevent)
+			rule ns1 add table inet f ';' add chain inet f c postrouting 0 ';' \
+				add rule inet f c ct state established ctevent 1
+			rm -f "$W/l.rdy"
+			ip netns exec ns1 $L -q 1 -p 6000 -b 1048576 -r "$W/l.rdy" > "$W/l.out" 2> "$W/l.err" &
+			lpid=$!
+			wait_for_file "$W/l.rdy" 10 || cat "$W/l.err" ;;
+		esac
+		rm -f "$W/sink.rdy"
+		ip netns exec ns2 $G sink 6000 "$W/sink.rdy" &
+		spid=$!
+		wait_for_file "$W/sink.rdy" 10
+		out=$(ip netns exec ns1 $G flood 192.0.2.2 6000 "$FLOOD_N")
+		q=
+		if [ -n "$lpid" ]; then
+			kill -TERM $lpid; wait $lpid
+			q="listener_received=$(sed -n 's/.*received=\([0-9]*\).*/\1/p' "$W/l.out") q_delivered=$(evq_stat ns1 1 delivered)"
+		fi
+		kill $spid; wait $spid 2>/dev/null
+		emit "pps rep=$rep mode=$mode $out $q"
+	done
+done
+
+# ---- part 3: memory --------------------------------------------------------------------
+# Slab pages (/proc/meminfo "Slab") per conntrack entry created.  Slab
+# caches never shrink here and every case adds entries (no entry is freed in
+# between: UDP timeout 600 s, new source port per fill), so each delta is
+# the growth caused by the new entries alone.
+emit "# part 3: memory"
+mk_pair || exit 1
+ip netns exec ns1 sh -c 'echo 600 > /proc/sys/net/netfilter/nf_conntrack_udp_timeout'
+slab_kb() { awk '$1 == "Slab:" { print $2 }' /proc/meminfo; }
+ct_count() { ip netns exec ns1 cat /proc/sys/net/netfilter/nf_conntrack_count; }
+for rep in $(seq "$REPS"); do
+	for mode in no_listener unsubscribed subscribed; do
+		rule ns1 delete table inet f 2>/dev/null
+		lpid=
+		case $mode in
+		no_listener)
+			rule ns1 add table inet f ';' add chain inet f c postrouting 0 ';' \
+				add rule inet f c ct state established counter ;;
+		unsubscribed|subscribed)
+			m="l4proto udp"; [ $mode = unsubscribed ] && m="l4proto udp dport 1"
+			rule ns1 add table inet f ';' add chain inet f c postrouting 0 ';' \
+				add rule inet f c ct state established counter ';' \
+				add rule inet f c $m ctevent 1
+			rm -f "$W/l.rdy"
+			# DESTROY only: the entries are subscribed, yet no NEW message
+			# lingers in a socket buffer while Slab is read
+			ip netns exec ns1 $L -q 1 -d -p 1 -r "$W/l.rdy" > "$W/l.out" 2> "$W/l.err" &
+			lpid=$!
+			wait_for_file "$W/l.rdy" 10 || cat "$W/l.err" ;;
+		esac
+		sleep 1
+		s0=$(slab_kb); c0=$(ct_count)
+		ip netns exec ns1 $G fill 192.0.2.2 10000 "$FILL_N" > /dev/null
+		sleep 1.5
+		s1=$(slab_kb); c1=$(ct_count)
+		[ -n "$lpid" ] && { kill -TERM $lpid; wait $lpid; }
+		emit "mem rep=$rep mode=$mode entries=$((c1 - c0)) slab_kb_before=$s0 slab_kb_after=$s1 bytes_per_entry=$(awk -v a="$s0" -v b="$s1" -v n="$((c1 - c0))" 'BEGIN { printf "%.1f", (n > 0) ? (b - a) * 1024 / n : -1 }')"
+	done
+done
+# a bound queue: one kzalloc'ed struct ctnl_evq (see "layout" above)
+
+cleanup_ns
+emit "done"
+exit 0
