@@ -18,7 +18,7 @@ QEMUK    := $(B)/qemu/arch/x86/boot/bzImage
 TOOLS    := $(B)/bin/ctevq-listen $(B)/bin/ctevq-rule
 
 .PHONY: all kernel kernel-debug kernel-qemu tools check check-debug check-uml \
-	check-qemu demo series series-check clean distclean
+	check-qemu demo series series-check bench clean distclean
 
 all: kernel tools
 
@@ -68,7 +68,13 @@ series: $(KTREE)/.ctevq-stamp
 series-check: series
 	scripts/series.sh --build $(KTREE) $(B)/series/kernel
 
+include mk/nft.mk
+
 clean:
 	rm -rf $(B)/bin $(B)/results $(B)/series
 distclean:
 	rm -rf $(B)
+
+# Benchmark (numbers from UML are only meaningful as ratios); not part of check.
+bench: kernel tools
+	scripts/bench.sh

@@ -2,9 +2,12 @@
 # check.sh --kernel IMAGE --runner uml|qemu [--suite full|smoke]
 #          [--qemu-kernel IMAGE] [--tag NAME]
 # Runs the kernel test suite in the guest (and, with --qemu-kernel, the smoke
-# subset on a 2-vCPU qemu guest), reports the userspace suites that cannot
-# run, and ends with one line "N passed, N failed, N skipped".  A guest that
-# times out, writes no result or shows a kernel splat counts as a failure.
+# subset on a 2-vCPU qemu guest), then the nft tests (tests/nft/run.sh, in a
+# second guest run, and scripts/check-nft-copies.sh on the host) when
+# NFT_SRC and LIBNFTNL_SRC are set and build/nft is built from them (make nft),
+# else one SKIP line per nft test file; ends with one line
+# "N passed, N failed, N skipped".  A guest that times out, writes no result
+# or shows a kernel splat counts as a failure.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 kernel= runner=uml suite=full qemuk= tag=
@@ -21,11 +24,12 @@ while [ $# -gt 0 ]; do
 done
 P=0 F=0 S=0
 
-run() {  # RUNNER KERNEL SUITE TIMEOUT
-	local r=$1 k=$2 s=$3 to=$4 dir=$top/build/results/$1-$3$tag verdict
+run() {  # RUNNER KERNEL SUITE TIMEOUT [SCRIPT]
+	local r=$1 k=$2 s=$3 to=$4 script=${5:-$top/tests/kernel/suite.sh}
+	local dir=$top/build/results/$1-$3$tag verdict
 	echo "--- $r guest, suite $s ($k)"
 	verdict=$(GUEST_QUIET=1 GUEST_APPEND="ctevq.suite=$s" \
-		"$top/scripts/run-guest.sh" "$r" "$top/tests/kernel/suite.sh" "$dir" "$to" "$k" 2>&1 | tail -1)
+		"$top/scripts/run-guest.sh" "$r" "$script" "$dir" "$to" "$k" 2>&1 | tail -1)
 	if [ -f "$dir/output.log" ]; then
 		grep -E '^(PASS|FAIL|SKIP): |^    |^=== ' "$dir/output.log" | sed "s/^\(PASS\|FAIL\|SKIP\): /\1: $r: /"
 		P=$((P + $(grep -c '^PASS: ' "$dir/output.log")))
@@ -50,7 +54,22 @@ fi
 
 # The nft and libnftnl series are tested against upstream trees the user
 # points the build at (NFT_SRC, LIBNFTNL_SRC); without them, say so.
-if [ -z "${NFT_SRC:-}" ] || [ -z "${LIBNFTNL_SRC:-}" ]; then
+nft=$top/build/nft/sbin/nft stamp=$top/build/nft/.ctevq-stamp
+if [ -n "${NFT_SRC:-}" ] && [ -n "${LIBNFTNL_SRC:-}" ]; then
+	if [ ! -x "$nft" ] || [ ! -f "$stamp" ]; then
+		F=$((F + 1)); echo "FAIL: nft: $nft is not built (make nft NFT_SRC=... LIBNFTNL_SRC=...)"
+	elif [ -n "$(find "$top/libnftnl-patch" "$top/nft-patch" "$top/scripts/build-nft.sh" -newer "$stamp" -print -quit)" ]; then
+		F=$((F + 1)); echo "FAIL: nft: $nft is older than the series (make nft NFT_SRC=... LIBNFTNL_SRC=...)"
+	else
+		run "$runner" "$kernel" nft 1200 "$top/tests/nft/run.sh"
+	fi
+	if out=$("$top/scripts/check-nft-copies.sh" 2>&1); then
+		P=$((P + 1)); echo "PASS: host: nft test copies identical to nft-patch/"
+	else
+		F=$((F + 1)); echo "FAIL: host: nft test copies identical to nft-patch/"
+		printf '%s\n' "$out" | sed 's/^/    /'
+	fi
+else
 	for t in "$top"/tests/shell/testcases/*/*[!~] "$top"/tests/py/*/*.t; do
 		[ -f "$t" ] || continue
 		case $t in *.nft|*.json-nft|*.payload|*.json|*.output) continue ;; esac
