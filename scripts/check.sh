@@ -28,7 +28,7 @@ run() {  # RUNNER KERNEL SUITE TIMEOUT [SCRIPT]
 	local r=$1 k=$2 s=$3 to=$4 script=${5:-$top/tests/kernel/suite.sh}
 	local dir=$top/build/results/$1-$3$tag verdict
 	echo "--- $r guest, suite $s ($k)"
-	verdict=$(GUEST_QUIET=1 GUEST_APPEND="ctevq.suite=$s" \
+	verdict=$(GUEST_QUIET=1 GUEST_APPEND="ctevq.suite=$s ctevq.tag=${tag#-}" \
 		"$top/scripts/run-guest.sh" "$r" "$script" "$dir" "$to" "$k" 2>&1 | tail -1)
 	if [ -f "$dir/output.log" ]; then
 		grep -E '^(PASS|FAIL|SKIP): |^    |^=== ' "$dir/output.log" | sed "s/^\(PASS\|FAIL\|SKIP\): /\1: $r: /"

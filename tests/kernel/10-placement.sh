@@ -78,11 +78,11 @@ rule ns1 add table inet pre ';' add chain inet pre c output -300 ';' \
 	add rule inet pre c ct state new counter
 listen mc-long ns1 -m		# entries get an event cache
 serve ns2 tcp 192.0.2.2 8080 1
-traffic ns1 client tcp 192.0.2.2 8080 1 --sport 44000 --hold 2 &
+listen q-long ns1 -q 1		# bound before its packets can subscribe
+traffic ns1 client tcp 192.0.2.2 8080 1 --sport 44000 --hold 3 &
 sleep 1
 rule ns1 add table inet f ';' add chain inet f c postrouting $INT_MAX ';' \
 	add rule inet f c ct state established ctevent 1
-listen q-long ns1 -q 1
 wait_for_grep "$T_WORK/mc-long.json" '"tcp_state": *"(TIME_WAIT|CLOSE)"' 10
 ct_flush ns1
 stop_listeners

@@ -1,0 +1,66 @@
+#!/bin/bash
+# DESIGN S7, reliable flag: a listener bound with CTNL_EVQ_F_RELIABLE whose
+# receive buffer overflows still gets every DESTROY exactly once, for a
+# flush and for expiry; without the flag the same run loses events and
+# /proc counts the loss.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/ctevq.sh"
+
+N=${CTEVQ_RELIABLE_CONNS:-20000}
+sysctl -qw net.netfilter.nf_conntrack_max=$((4 * N)) 2>/dev/null ||
+	echo $((4 * N)) > /proc/sys/net/netfilter/nf_conntrack_max
+
+# N UDP flows from one socket to N destination ports, each a conntrack entry
+flows() {  # NS FIRSTPORT
+	ip netns exec "$1" "$PYTHON" -c '
+import socket, sys
+n, first = int(sys.argv[1]), int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for p in range(first, first + n):
+    s.sendto(b"x", ("192.0.2.2", p))
+' "$N" "$2"
+}
+
+run() {  # TAG HOW
+	local tag=$1 how=$2
+	mk_pair
+	rule ns1 add table inet f ';' add chain inet f c postrouting $INT_MAX ';' \
+		add rule inet f c ctevent 1 ctevent 2
+	# ICMP errors would create related events: the peer drops silently
+	rule ns2 add table inet f ';' add chain inet f c input 0 ';' \
+		add rule inet f c l4proto udp drop
+	listen "$tag-rel" ns1 -q 1 -e destroy -R -b 16384 -s 20 -c "$N" -t 300
+	listen "$tag-plain" ns1 -q 2 -e destroy -b 16384 -s 20 -t 300
+	flows ns1 10000
+	local have
+	have=$(ip netns exec ns1 cat /proc/sys/net/netfilter/nf_conntrack_count)
+	[ "$have" -ge "$N" ] || { fail "S7_${tag}_setup" "only $have entries"; return; }
+	case $how in
+	flush) ct_flush ns1 ;;
+	expire) ip netns exec ns1 sysctl -qw net.netfilter.nf_conntrack_udp_timeout=1 ;;
+	esac
+	# the reliable listener exits after N events
+	local i=0
+	while kill -0 "${LISTENER_PIDS[0]}" 2>/dev/null && [ $i -lt 600 ]; do
+		sleep 0.5; i=$((i + 1))
+	done
+	sleep 1
+	stop_listeners
+	check "S7_reliable_${tag}_every_destroy_once" "reliable listener" -- \
+		evcheck wellformed "$T_WORK/$tag-rel.json" --destroy-only --conns "$N"
+	local got lost1 d2 l2
+	got=$(evcheck count "$T_WORK/$tag-rel.json" destroy)
+	lost1=$(evq_stat ns1 1 lost) d2=$(evq_stat ns1 2 delivered) l2=$(evq_stat ns1 2 lost)
+	echo "    reliable: $got DESTROY received, lost=$lost1; plain: delivered=$d2 lost=$l2"
+	[ "$got" = "$N" ] && [ "$lost1" = 0 ] && ok "S7_reliable_${tag}_exactly_N" ||
+		fail "S7_reliable_${tag}_exactly_N" "received $got of $N, lost $lost1"
+	[ "${l2:-0}" -gt 0 ] && [ $((d2 + l2)) = "$N" ] && ok "S7_plain_${tag}_loss_counted" ||
+		fail "S7_plain_${tag}_loss_counted" "delivered $d2 + lost $l2 != $N"
+}
+
+run flush flush
+run expire expire
+
+cleanup_ns
+dmesg_clean && ok kernel_log_clean || fail kernel_log_clean "splat in kernel log"
+summary
