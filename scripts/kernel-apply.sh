@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/kernel/version"
 pristine=$1
 tree=$2
-stamp=$(cd "$top/kernel" && find . -type f -not -path './config/*' | LC_ALL=C sort | xargs cat | sha1sum | cut -d' ' -f1)
+stamp=$(cd "$top/kernel" && find . -type f -not -path './config/*' -not -name cover.txt | LC_ALL=C sort | xargs cat | sha1sum | cut -d' ' -f1)
 if [ -d "$tree" ] && [ "$(cat "$tree/.ctevq-stamp" 2>/dev/null)" = "$stamp" ]; then
 	exit 0
 fi
@@ -35,6 +35,5 @@ for msg in "$top"/kernel/series/[0-9][0-9][0-9][0-9]-*.msg; do
 	fi
 	git commit -q -F "$msg"
 done
-git config branch.ctevq.description "$(cat "$top/kernel/series/cover.txt")"
 echo "$stamp" > .ctevq-stamp
 echo "kernel-apply: $(git rev-list --count "v$LINUX_VERSION..HEAD") patches on v$LINUX_VERSION in $tree"

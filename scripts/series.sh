@@ -11,6 +11,7 @@ tree=$1 out=$2
 rm -rf "$out"
 mkdir -p "$out"
 cd "$tree"
+git config branch.ctevq.description "$(cat "$top/kernel/series/cover.txt")"
 git format-patch -q --cover-letter --cover-from-description=subject \
 	--subject-prefix="PATCH nf-next" -o "$out" "v$LINUX_VERSION..ctevq"
 bad=0
