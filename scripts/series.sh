@@ -7,12 +7,12 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/kernel/version"
 build=0
 [ "${1:-}" = --build ] && { build=1; shift; }
-tree=$1 out=$2
+tree=$(realpath "$1") out=$(realpath -m "$2")
 rm -rf "$out"
 mkdir -p "$out"
 cd "$tree"
 git config branch.ctevq.description "$(cat "$top/kernel/series/cover.txt")"
-git format-patch -q --cover-letter --cover-from-description=subject \
+git -c user.name=ctevq -c user.email=ctevq@localhost format-patch -q --cover-letter --cover-from-description=subject \
 	--subject-prefix="PATCH nf-next" -o "$out" "v$LINUX_VERSION..ctevq"
 bad=0
 # FILE_PATH_CHANGES only asks whether MAINTAINERS needs updating for a new
