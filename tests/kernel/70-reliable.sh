@@ -29,21 +29,24 @@ run() {  # TAG HOW
 	# ICMP errors would create related events: the peer drops silently
 	rule ns2 add table inet f ';' add chain inet f c input 0 ';' \
 		add rule inet f c l4proto udp drop
-	listen "$tag-rel" ns1 -q 1 -e destroy -R -b 16384 -s 20 -c "$N" -t 300
-	listen "$tag-plain" ns1 -q 2 -e destroy -b 16384 -s 20 -t 300
+	listen "$tag-rel" ns1 -q 1 -e destroy -R -b 16384 -c "$N" -t 300
+	listen "$tag-plain" ns1 -q 2 -e destroy -b 16384 -t 300
+	# entries take the timeout in force when they are created
+	[ "$how" = expire ] &&
+		ip netns exec ns1 sysctl -qw net.netfilter.nf_conntrack_udp_timeout=5
+	local t0=$SECONDS
 	flows ns1 10000
 	local have
 	have=$(ip netns exec ns1 cat /proc/sys/net/netfilter/nf_conntrack_count)
+	echo "    $have entries after $((SECONDS - t0))s"
 	[ "$have" -ge "$N" ] || { fail "S7_${tag}_setup" "only $have entries"; return; }
-	case $how in
-	flush) ct_flush ns1 ;;
-	expire) ip netns exec ns1 sysctl -qw net.netfilter.nf_conntrack_udp_timeout=1 ;;
-	esac
+	[ "$how" = flush ] && ct_flush ns1
 	# the reliable listener exits after N events
 	local i=0
 	while kill -0 "${LISTENER_PIDS[0]}" 2>/dev/null && [ $i -lt 600 ]; do
 		sleep 0.5; i=$((i + 1))
 	done
+	echo "    all DESTROY events after $((SECONDS - t0))s"
 	sleep 1
 	stop_listeners
 	check "S7_reliable_${tag}_every_destroy_once" "reliable listener" -- \
