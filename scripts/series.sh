@@ -29,17 +29,16 @@ for p in "$out"/0*.patch; do
 	fi
 done
 if [ $build = 1 ]; then
-	wt=$top/build/linux-series-build
-	git worktree remove -f "$wt" 2>/dev/null || rm -rf "$wt"
-	git worktree prune
-	git worktree add -q --detach "$wt" "v$LINUX_VERSION"
+	# Build in the tree itself, one commit after the other (same paths as
+	# the normal build, so ccache serves what did not change), then go
+	# back to the branch.
 	n=0
 	for c in $(git rev-list --reverse "v$LINUX_VERSION..ctevq"); do
 		n=$((n + 1))
-		git -C "$wt" checkout -q "$c"
-		"$top/scripts/kconfig.sh" um "$wt" "$top/build/series-uml" \
+		git checkout -q "$c"
+		"$top/scripts/kconfig.sh" um "$tree" "$top/build/series-uml" \
 			"$top/kernel/config/netfilter.config" "$top/kernel/config/uml.config" 2>/dev/null || true
-		if make -s -C "$wt" ARCH=um O="$top/build/series-uml" CC="ccache gcc" \
+		if make -s -C "$tree" ARCH=um O="$top/build/series-uml" CC="ccache gcc" \
 			-j"$(nproc)" linux > "$out/build-$n.log" 2>&1; then
 			echo "build: ok      patch $n"
 		else
@@ -47,7 +46,7 @@ if [ $build = 1 ]; then
 			bad=1
 		fi
 	done
-	git worktree remove -f "$wt"
+	git checkout -q ctevq
 fi
 echo "series: $(ls "$out"/0*.patch | wc -l) files in $out"
 exit $bad

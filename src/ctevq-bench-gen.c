@@ -309,14 +309,29 @@ static int cmd_fill(const char *ip, int base, long count)
  * build/linux-dev: net/netfilter/nf_conntrack_netlink.c (struct ctnl_evq)
  * and include/net/netfilter/nf_conntrack_ecache.h.
  */
-struct m_rcu_head { void *next; void (*func)(void *); };
+struct m_sk_buff_head { void *next, *prev; uint32_t qlen; uint32_t lock; };
+struct m_work_struct { long data; void *next, *prev; void (*func)(void *); };
+struct m_timer_list {
+	void *next, **pprev;
+	unsigned long expires;
+	void (*function)(void *);
+	uint32_t flags;
+};
+struct m_delayed_work {
+	struct m_work_struct work;
+	struct m_timer_list timer;
+	void *wq;
+	int cpu;
+};
 struct m_ctnl_evq {
-	struct m_rcu_head rcu;
 	uint32_t portid, flags;
 	uint16_t num;
 	uint8_t slot, events;
 	unsigned int rules;
 	long delivered, unbound, lost;	/* atomic_long_t */
+	void *net;
+	struct m_sk_buff_head backlog;
+	struct m_delayed_work retry;
 };
 struct m_ecache_vanilla {		/* 6.18 without the series */
 	unsigned long cache;
