@@ -30,7 +30,8 @@ run() {  # TAG HOW
 	rule ns2 add table inet f ';' add chain inet f c input 0 ';' \
 		add rule inet f c l4proto udp drop
 	listen "$tag-rel" ns1 -q 1 -e destroy -R -b 16384 -c "$N" -t 300
-	listen "$tag-plain" ns1 -q 2 -e destroy -b 16384 -t 300
+	# slow on purpose: it must overflow whatever the kernel's speed
+	listen "$tag-plain" ns1 -q 2 -e destroy -b 16384 -s 1000 -t 300
 	# entries take the timeout in force when they are created
 	[ "$how" = expire ] &&
 		ip netns exec ns1 sysctl -qw net.netfilter.nf_conntrack_udp_timeout=5
