@@ -48,7 +48,7 @@
 #include <libmnl/libmnl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include "ctevq_uapi.h"
-#include "nlerr.h"
+#include "nlutil.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -132,19 +132,12 @@ static int bind_queue(struct mnl_socket *nl, uint16_t num, bool destroy_only)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	static char rx[65536];
 	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
 	uint32_t seq = (uint32_t)time(NULL);
 	uint32_t portid = mnl_socket_get_portid(nl);
 	int n;
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_EVQ_CFG;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_UNSPEC;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = 0;
+	nlh = nfnl_msg_put(buf, (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_EVQ_CFG,
+			   NLM_F_REQUEST | NLM_F_ACK, seq, AF_UNSPEC, 0);
 	mnl_attr_put_u16(nlh, CTA_EVQ_NUM, htons(num));
 	mnl_attr_put_u8(nlh, CTA_EVQ_CMD, CTNL_EVQ_CMD_BIND);
 	if (destroy_only)

@@ -47,7 +47,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include "ctevq_uapi.h"
-#include "nlerr.h"
+#include "nlutil.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270

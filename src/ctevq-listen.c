@@ -25,7 +25,7 @@
 #include <libmnl/libmnl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include "ctevq_uapi.h"
-#include "nlerr.h"
+#include "nlutil.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -162,20 +162,13 @@ static int send_cfg(struct mnl_socket *nl, const struct cfg *c,
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	static char rx[RXBUF_SIZE];
 	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
 	uint32_t seq = ++nl_seq + (uint32_t)time(NULL);
 	uint32_t portid = mnl_socket_get_portid(nl);
 	int n;
 
 	extbuf[0] = '\0';
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_EVQ_CFG;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_UNSPEC;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = 0;
+	nlh = nfnl_msg_put(buf, (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_EVQ_CFG,
+			   NLM_F_REQUEST | NLM_F_ACK, seq, AF_UNSPEC, 0);
 	if (c->has_num)
 		mnl_attr_put_u16(nlh, CTA_EVQ_NUM, htons(c->num));
 	if (c->has_cmd)

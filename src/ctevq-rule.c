@@ -34,7 +34,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include "ctevq_uapi.h"
-#include "nlerr.h"
+#include "nlutil.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -163,17 +163,11 @@ static struct nlmsghdr *put_msg(int line, uint16_t type, uint16_t flags,
 				int family)
 {
 	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
 
-	nlh = mnl_nlmsg_put_header(batch + batch_len);
-	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	nlh->nlmsg_seq = seq_base + nmsgs;
+	nlh = nfnl_msg_put(batch + batch_len, (NFNL_SUBSYS_NFTABLES << 8) | type,
+			   NLM_F_REQUEST | NLM_F_ACK | flags, seq_base + nmsgs,
+			   family, 0);
 	seq_line[nmsgs++] = line;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = family;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = 0;
 	return nlh;
 }
 
@@ -185,17 +179,10 @@ static void end_msg(struct nlmsghdr *nlh)
 static void put_batch_marker(uint16_t type, int line)
 {
 	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
 
-	nlh = mnl_nlmsg_put_header(batch + batch_len);
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = seq_base + nmsgs;
+	nlh = nfnl_msg_put(batch + batch_len, type, NLM_F_REQUEST,
+			   seq_base + nmsgs, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
 	seq_line[nmsgs++] = line;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_UNSPEC;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = htons(NFNL_SUBSYS_NFTABLES);
 	batch_len += nlh->nlmsg_len;
 }
 
@@ -683,7 +670,6 @@ static void list_counters(const struct cmd *c)
 {
 	char buf[65536];
 	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
 	uint32_t seq = seq_base++;
 	unsigned int portid = mnl_socket_get_portid(nl);
 	int family, ret;
@@ -692,14 +678,8 @@ static void list_counters(const struct cmd *c)
 	if (dry_run)
 		return;
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETRULE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = family;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = 0;
+	nlh = nfnl_msg_put(buf, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETRULE,
+			   NLM_F_REQUEST | NLM_F_DUMP, seq, family, 0);
 	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, c->tok[3]);
 
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {

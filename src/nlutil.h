@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Netlink error helpers shared by the ctevq userspace tools.
+ * Netlink helpers shared by the ctevq userspace tools.
  */
-#ifndef CTEVQ_NLERR_H
-#define CTEVQ_NLERR_H
+#ifndef CTEVQ_NLUTIL_H
+#define CTEVQ_NLUTIL_H
 
+#include <stdint.h>
 #include <linux/netlink.h>
 
 /* Symbolic name of a positive errno ("EBUSY"), or "E<n>" if unknown. */
@@ -17,4 +18,11 @@ const char *nl_errname(int err);
  */
 int nl_ack_error(const struct nlmsghdr *nlh, const char **extack);
 
-#endif /* CTEVQ_NLERR_H */
+/*
+ * Put an nfnetlink message header (nlmsghdr with TYPE, FLAGS and SEQ, then
+ * the nfgenmsg with FAMILY, version 0 and RES_ID in network order) at BUF.
+ */
+struct nlmsghdr *nfnl_msg_put(void *buf, uint16_t type, uint16_t flags,
+			      uint32_t seq, uint8_t family, uint16_t res_id);
+
+#endif /* CTEVQ_NLUTIL_H */

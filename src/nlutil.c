@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <libmnl/libmnl.h>
-#include "nlerr.h"
+#include <linux/netfilter/nfnetlink.h>
+#include "nlutil.h"
 
 const char *nl_errname(int err)
 {
@@ -47,4 +49,20 @@ int nl_ack_error(const struct nlmsghdr *nlh, const char **extack)
 	    mnl_nlmsg_size(hlen) <= nlh->nlmsg_len)
 		mnl_attr_parse(nlh, hlen, extack_cb, extack);
 	return -err->error;
+}
+
+struct nlmsghdr *nfnl_msg_put(void *buf, uint16_t type, uint16_t flags,
+			      uint32_t seq, uint8_t family, uint16_t res_id)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_seq = seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = family;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = htons(res_id);
+	return nlh;
 }
