@@ -48,6 +48,7 @@ struct source {
 static struct source sources[MAX_SOURCES];
 static int nsources;
 static volatile sig_atomic_t stop;
+static bool count_reached;
 static bool opt_json;
 static unsigned long opt_count;
 static unsigned long total_events;
@@ -327,12 +328,13 @@ static void print_event(struct source *src, const struct nlmsghdr *nlh)
 	src->events++;
 	total_events++;
 	if (opt_count && total_events >= opt_count)
-		stop = 1;
-	if (opt_slow > 0 && !stop)
+		count_reached = true;
+	if (opt_slow > 0 && !stop && !count_reached)
 		usleep(opt_slow);
 }
 
-static void handle_readable(struct source *src)
+/* Returns false once the socket has nothing more to read. */
+static bool handle_readable(struct source *src)
 {
 	static char rx[RXBUF_SIZE];
 	const struct nlmsghdr *nlh;
@@ -343,15 +345,15 @@ static void handle_readable(struct source *src)
 		if (errno == ENOBUFS) {
 			src->enobufs++;
 			fprintf(stderr, "%s: ENOBUFS: events lost\n", src->name);
-			return;
+			return true;
 		}
 		if (errno == EAGAIN || errno == EINTR)
-			return;
+			return false;
 		fprintf(stderr, PROG ": %s: recv: %s\n", src->name,
 			strerror(errno));
 		exit(1);
 	}
-	for (nlh = (const struct nlmsghdr *)rx; mnl_nlmsg_ok(nlh, n) && !stop;
+	for (nlh = (const struct nlmsghdr *)rx; mnl_nlmsg_ok(nlh, n) && !count_reached;
 	     nlh = mnl_nlmsg_next(nlh, &n)) {
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
@@ -365,6 +367,25 @@ static void handle_readable(struct source *src)
 		    NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_CTNETLINK)
 			continue;
 		print_event(src, nlh);
+	}
+	return true;
+}
+
+/*
+ * A signal stops the wait, not the reading: what the kernel already queued
+ * to our sockets is printed before exit, so that SIGTERM loses nothing that
+ * was delivered.  Bounded in time in case events keep arriving.
+ */
+static void drain(void)
+{
+	double end = now_mono() + 2;
+	bool more = true;
+
+	while (more && !count_reached && now_mono() < end) {
+		more = false;
+		for (int i = 0; i < nsources && !count_reached; i++)
+			if (handle_readable(&sources[i]))
+				more = true;
 	}
 }
 
@@ -702,7 +723,7 @@ int main(int argc, char **argv)
 			pfd[i].fd = sources[i].fd;
 			pfd[i].events = POLLIN;
 		}
-		while (!stop) {
+		while (!stop && !count_reached) {
 			int ms = -1, r;
 
 			if (timeout >= 0) {
@@ -719,11 +740,13 @@ int main(int argc, char **argv)
 				perror(PROG ": poll");
 				return 1;
 			}
-			for (int i = 0; i < nsources && !stop; i++) {
+			for (int i = 0; i < nsources && !count_reached; i++) {
 				if (pfd[i].revents & (POLLIN | POLLERR))
 					handle_readable(&sources[i]);
 			}
 		}
+		if (stop)
+			drain();
 	}
 
 	print_stats();

@@ -79,10 +79,11 @@ rule ns1 add table inet pre ';' add chain inet pre c output -300 ';' \
 listen mc-long ns1 -m		# entries get an event cache
 serve ns2 tcp 192.0.2.2 8080 1
 listen q-long ns1 -q 1		# bound before its packets can subscribe
-traffic ns1 client tcp 192.0.2.2 8080 1 --sport 44000 --hold 3 &
-sleep 1
+traffic ns1 client tcp 192.0.2.2 8080 1 --sport 44000 --gate "$T_WORK/long" &
+wait_for_file "$T_WORK/long.ready" 30 || fail S4_long_before_setup "connection not up"
 rule ns1 add table inet f ';' add chain inet f c postrouting $INT_MAX ';' \
 	add rule inet f c ct state established ctevent 1
+touch "$T_WORK/long.go"
 wait_for_grep "$T_WORK/mc-long.json" '"tcp_state": *"(TIME_WAIT|CLOSE)"' 10
 ct_flush ns1
 stop_listeners

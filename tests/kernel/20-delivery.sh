@@ -6,10 +6,6 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/ctevq.sh"
 
-expect() {  # NAME WANT GOT
-	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "want '$2', got '$3'"; fi
-}
-
 counter_of() {  # NS FAMILY TABLE CHAIN: packets of the chain's first counter
 	rule "$1" list counters "$2" "$3" | awk -v c="$4" '$1 == c { print $4; exit }'
 }
@@ -144,12 +140,13 @@ expect S11_default_events_sysctl 2 "$(ip netns exec ns1 cat /proc/sys/net/netfil
 rule ns1 add table inet pre ';' add chain inet pre c output -300 ';' \
 	add rule inet pre c ct state new counter
 serve ns2 tcp 192.0.2.2 8080 2
-traffic ns1 client tcp 192.0.2.2 8080 1 --sport 44000 --hold 2 &
+traffic ns1 client tcp 192.0.2.2 8080 1 --sport 44000 --gate "$T_WORK/s11" &
 held=$!
-sleep 1
+wait_for_file "$T_WORK/s11.ready" 30 || fail S11_setup "connection not up"
 rule ns1 add table inet f ';' add chain inet f c postrouting $INT_MAX ';' \
 	add rule inet f c ct state established ctevent 1
 listen s11 ns1 -q 1
+touch "$T_WORK/s11.go"
 traffic ns1 client tcp 192.0.2.2 8080 1 --sport 44001
 wait $held; sleep 0.5
 ct_flush ns1

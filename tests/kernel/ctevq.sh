@@ -45,6 +45,10 @@ stop_listeners() {
 	LISTENER_PIDS=()
 }
 
+expect() {  # NAME WANT GOT
+	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "want '$2', got '$3'"; fi
+}
+
 rule() {
 	local ns=$1
 	shift

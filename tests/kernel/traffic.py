@@ -3,12 +3,19 @@
 
 traffic.py server tcp|udp ADDR PORT COUNT   serve COUNT connections (udp: 2 datagrams each)
 traffic.py client tcp|udp ADDR PORT COUNT [--sport BASE] [--hold SECONDS]
+                  [--gate PREFIX] [--noreply]
     make COUNT connections one after the other; each sends one request and
     waits for the answer (udp: two of them); tcp closes (client first)
     before the next one.
     --sport gives connection i the source port BASE+i.
     --hold keeps each tcp connection open SECONDS after the answer.
+    --noreply (udp): one datagram per connection, no answer awaited.
+    --gate: after the answer, create PREFIX.ready and keep the tcp
+    connection open until PREFIX.go exists (at most 60 s), so that a test
+    can change the ruleset at a known point of the connection's life
+    without guessing how long a slow guest takes to get there.
 """
+import os
 import socket
 import sys
 import time
@@ -42,7 +49,15 @@ def server(proto, addr, port, count):
             s.sendto(data, peer)
 
 
-def client(proto, addr, port, count, sport=None, hold=0.0):
+def gate(prefix):
+    open(prefix + '.ready', 'w').write('1\n')
+    end = time.monotonic() + 60
+    while not os.path.exists(prefix + '.go') and time.monotonic() < end:
+        time.sleep(0.05)
+
+
+def client(proto, addr, port, count, sport=None, hold=0.0, gate_prefix=None,
+           noreply=False):
     fam = family(addr)
     for i in range(count):
         typ = socket.SOCK_STREAM if proto == 'tcp' else socket.SOCK_DGRAM
@@ -57,8 +72,15 @@ def client(proto, addr, port, count, sport=None, hold=0.0):
             s.recv(64)
             if hold:
                 time.sleep(hold)
+            if gate_prefix:
+                gate(gate_prefix)
             s.shutdown(socket.SHUT_WR)
             s.recv(64)
+        elif noreply:
+            try:
+                s.sendto(b'x', (addr, port))
+            except OSError:
+                pass    # dropped on the way out (a full conntrack table)
         else:
             # two exchanges: the second request is the first packet of the
             # original direction in state established
@@ -76,10 +98,12 @@ def main():
     opts = sys.argv[6:]
     sport = int(opts[opts.index('--sport') + 1]) if '--sport' in opts else None
     hold = float(opts[opts.index('--hold') + 1]) if '--hold' in opts else 0.0
+    gate_prefix = opts[opts.index('--gate') + 1] if '--gate' in opts else None
     if mode == 'server':
         server(proto, addr, port, count)
     else:
-        client(proto, addr, port, count, sport, hold)
+        client(proto, addr, port, count, sport, hold, gate_prefix,
+               '--noreply' in opts)
 
 
 if __name__ == '__main__':
