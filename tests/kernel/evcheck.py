@@ -22,6 +22,9 @@ evcheck.py spread FILE BASE TOTAL
     prints connections per queue.
 evcheck.py first FILE FIELD
     print FIELD of each connection's first message, one line per connection.
+
+Every command takes --sport A-B: only messages of connections whose
+original source port is in A..B count.
 """
 import json
 import sys
@@ -29,7 +32,7 @@ import sys
 NLM_F_CREATE_EXCL = 0x400 | 0x200
 
 
-def load(path):
+def load(path, sports=None):
     out = []
     with open(path) as f:
         for n, line in enumerate(f, 1):
@@ -37,9 +40,12 @@ def load(path):
             if not line:
                 continue
             try:
-                out.append(json.loads(line))
+                m = json.loads(line)
             except ValueError:
                 sys.exit('%s:%d: not JSON: %r' % (path, n, line))
+            if sports and not sports[0] <= int(m.get('sport') or 0) <= sports[1]:
+                continue
+            out.append(m)
     return out
 
 
@@ -67,7 +73,11 @@ def main():
         sys.exit(__doc__)
     cmd, path = sys.argv[1], sys.argv[2]
     opts = sys.argv[3:]
-    msgs = load(path)
+    sports = None
+    if '--sport' in opts:
+        lo, _, hi = opts[opts.index('--sport') + 1].partition('-')
+        sports = (int(lo), int(hi or lo))
+    msgs = load(path, sports)
     conns = by_conn(msgs)
     if cmd == 'norm':
         for k in sorted(conns):
@@ -76,7 +86,7 @@ def main():
         t = opts[0] if opts else None
         print(sum(1 for m in msgs if t is None or m['type'] == t))
     elif cmd == 'equal':
-        other = load(opts[0])
+        other = load(opts[0], sports)
         strip = lambda ms: [{k: v for k, v in m.items() if k != 'src'} for m in ms]
         a, b = strip(msgs), strip(other)
         if a != b:
