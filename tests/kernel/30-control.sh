@@ -100,6 +100,25 @@ rule ns3 delete table inet x
 check S9_slots_released "ctevent 4 after delete" -- \
 	rule ns3 add table inet y ';' add chain inet y c postrouting 0 ';' add rule inet y c ctevent 4
 
-cleanup_ns ns3
+# --- a transaction may move every rule to other queues: the slots of the
+# queues only its deleted rules use go to the new ones after the commit
+ip netns add ns4
+rule ns4 add table inet x ';' add chain inet x c postrouting 0 ';' \
+	add rule inet x c ctevent 1-10
+check S9_replace_all_queues "ctevent 1-10 -> 11-20 in one transaction" -- \
+	rule ns4 delete table inet x ';' add table inet x ';' \
+	add chain inet x c postrouting 0 ';' add rule inet x c ctevent 11-20
+check S9_replaced_queues_get_slots "queues 11-20 with slots" -- \
+	wait_queues ns4 "11 12 13 14 15 16 17 18 19 20" 10
+# 17 queues wanted after the commit: refused, and the abort keeps 11-20
+rule_err S9_replace_too_many ns4 ENOSPC delete table inet x ';' add table inet x ';' \
+	add chain inet x c postrouting 0 ';' add rule inet x c ctevent 21-30 ctevent 31-37
+check S9_abort_keeps_queues "queues 11-20 after the abort" -- \
+	wait_queues ns4 "11 12 13 14 15 16 17 18 19 20" 10
+# a bound listener wants its queue too: 15 for rules + 2 bound = 17
+rule ns4 delete table inet x ';' add table inet x ';' \
+	add chain inet x c postrouting 0 ';' add rule inet x c ctevent 1-15
+try S9_bind_counts_as_wanted ns4 "OK ENOSPC" bind:100 bind:101
+cleanup_ns ns3 ns4
 dmesg_clean && ok kernel_log_clean || fail kernel_log_clean "splat in kernel log"
 summary

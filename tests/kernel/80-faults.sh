@@ -1,10 +1,11 @@
 #!/bin/bash
 # Fault scenarios: a listener killed in an event storm, a netns deleted with
 # queues bound and entries subscribed, rmmod of nft_ctevent, a full
-# conntrack table, atomic ruleset replacement under traffic, and bind/unbind,
-# rule reloads and traffic all at once.  Meant for the 2-vCPU qemu debug
-# guest (KASAN, lockdep, kmemleak; nft_ctevent built as a module there);
-# also runs in UML, where nft_ctevent is built in and F3 is skipped.
+# conntrack table, atomic ruleset replacement under traffic (F5: same
+# queues; F7: other queues), and bind/unbind, rule reloads and traffic all
+# at once.  Meant for the 2-vCPU qemu debug guest (KASAN, lockdep,
+# kmemleak; nft_ctevent built as a module there); also runs in UML, where
+# nft_ctevent is built in and F3 is skipped.
 # kmemleak is read by the guest at the end of the run (scripts/guest-init.sh),
 # late enough for leaks from F2 to be reported.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -227,6 +228,29 @@ check F6_steady_wellformed "steady queue" -- \
 check F6_steady_equals_multicast "same messages" -- \
 	evcheck equal "$T_WORK/f6q.json" "$T_WORK/f6mc.json" --sport 29000-29059
 expect F6_steady_nothing_lost 0 "$(evq_stat ns1 1 lost)"
+
+# --- F7: one transaction moves the rule from queues 1-10 to queues 11-20
+# (20 numbers, 16 slots).  The new queues get the old ones' slots once the
+# old rule is destroyed, and the entries the old rule subscribed never
+# reach them (the slots are cleared before they are handed over).
+mk_pair
+rule ns1 add table inet f ';' add chain inet f c postrouting 0 ';' \
+	add rule inet f c ctevent 1-10
+storm ns1 32000 50
+check F7_replace_to_other_queues "ctevent 1-10 -> 11-20" -- \
+	rule ns1 delete table inet f ';' add table inet f ';' \
+	add chain inet f c postrouting 0 ';' add rule inet f c ctevent 11-20
+check F7_new_queues_get_slots "queues 11-20 with slots" -- \
+	wait_queues ns1 "11 12 13 14 15 16 17 18 19 20" 10
+listen f7 ns1 -q 11 -q 12 -q 13 -q 14 -q 15 -q 16 -q 17 -q 18 -q 19 -q 20 -b 1048576
+storm ns1 33000 100
+ct_flush ns1
+stop_listeners
+check F7_spread_over_new_queues "100 connections" -- \
+	evcheck spread "$T_WORK/f7.json" 11 10 --sport 33000-33099
+check F7_wellformed "every new connection" -- \
+	evcheck wellformed "$T_WORK/f7.json" --sport 33000-33099 --conns 100
+expect F7_old_entries_not_on_new_queues 0 "$(evcheck count "$T_WORK/f7.json" --sport 32000-32049)"
 
 cleanup_ns
 dmesg_clean && ok kernel_log_clean || fail kernel_log_clean "splat in kernel log"

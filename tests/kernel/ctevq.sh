@@ -71,15 +71,28 @@ evq_proc() {
 	ip netns exec "$1" cat /proc/net/netfilter/nf_conntrack_evq
 }
 
-# columns: queue portid events flags delivered unbound lost
+# columns: queue portid events flags delivered unbound lost slot
 evq_stat() {
 	local col
 	case $3 in
 	portid) col=2 ;; events) col=3 ;; flags) col=4 ;;
-	delivered) col=5 ;; unbound) col=6 ;; lost) col=7 ;;
+	delivered) col=5 ;; unbound) col=6 ;; lost) col=7 ;; slot) col=8 ;;
 	*) return 1 ;;
 	esac
 	evq_proc "$1" | awk -v q="$2" -v c="$col" '$1 == q { print $c; found = 1 } END { if (!found) print "none" }'
+}
+
+# NS QUEUES SECONDS: until /proc lists exactly QUEUES ("11 12 ..."), each
+# with a slot (a queue waits for one while the rules a transaction deleted
+# are still being destroyed)
+wait_queues() {
+	local n=$(( ${3:-10} * 10 )) got
+	while :; do
+		got=$(evq_proc "$1" | awk '$8 >= 0 { print $1 }' | sort -n | xargs)
+		[ "$got" = "$2" ] && [ "$(evq_proc "$1" | wc -l)" = "$(echo $2 | wc -w)" ] && return 0
+		[ $n -le 0 ] && { evq_proc "$1" >&2; return 1; }
+		sleep 0.1; n=$((n - 1))
+	done
 }
 
 evcheck() { "$PYTHON" "$EVCHECK" "$@"; }
