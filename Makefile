@@ -14,7 +14,8 @@ KCONF    := $(TOP)/kernel/config
 KFILES   := $(shell find kernel -type f -not -path 'kernel/config/*')
 UML      := $(B)/uml/linux
 UMLDBG   := $(B)/uml-debug/linux
-QEMUK    := $(B)/qemu/arch/x86/boot/bzImage
+QEMUK    := $(B)/qemu-debug/arch/x86/boot/bzImage
+QEMUKO   := $(B)/qemu-debug/net/netfilter/nft_ctevent.ko
 TOOLS    := $(B)/bin/ctevq-listen $(B)/bin/ctevq-rule
 
 .PHONY: all kernel kernel-debug kernel-qemu tools check check-debug check-uml \
@@ -39,8 +40,10 @@ $(UML): $(KTREE)/.ctevq-stamp $(wildcard $(KCONF)/*.config)
 $(UMLDBG): $(KTREE)/.ctevq-stamp $(wildcard $(KCONF)/*.config)
 	$(call kbuild,um,$(B)/uml-debug,$(KCONF)/netfilter.config $(KCONF)/uml.config $(KCONF)/debug.config,linux)
 
+# The qemu guest is the SMP one, so it carries the debug options too, and
+# nft_ctevent as a module for the rmmod test.
 $(QEMUK): $(KTREE)/.ctevq-stamp $(wildcard $(KCONF)/*.config)
-	$(call kbuild,x86_64,$(B)/qemu,$(KCONF)/netfilter.config $(KCONF)/qemu.config,bzImage)
+	$(call kbuild,x86_64,$(B)/qemu-debug,$(KCONF)/netfilter.config $(KCONF)/qemu.config $(KCONF)/debug.config $(KCONF)/modules.config,bzImage modules)
 
 kernel: $(UML)
 kernel-debug: $(UMLDBG)
@@ -55,8 +58,9 @@ check: kernel kernel-qemu tools
 	scripts/check.sh --kernel $(UML) --runner uml --suite full \
 		--qemu-kernel $(QEMUK)
 
-check-debug: kernel-debug tools
-	scripts/check.sh --kernel $(UMLDBG) --runner uml --suite full --tag debug
+check-debug: kernel-debug kernel-qemu tools
+	scripts/check.sh --kernel $(UMLDBG) --runner uml --suite full --tag debug \
+		--qemu-kernel $(QEMUK) --qemu-suite 80
 
 demo: kernel tools
 	scripts/run-guest.sh uml $(TOP)/tests/demo.sh $(B)/results/demo 600 $(UML) >/dev/null || true

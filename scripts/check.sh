@@ -1,8 +1,8 @@
 #!/bin/bash
-# check.sh --kernel IMAGE --runner uml|qemu [--suite full|smoke]
-#          [--qemu-kernel IMAGE] [--tag NAME]
-# Runs the kernel test suite in the guest (and, with --qemu-kernel, the smoke
-# subset on a 2-vCPU qemu guest), then the nft tests (tests/nft/run.sh, in a
+# check.sh --kernel IMAGE --runner uml|qemu [--suite full|smoke|NN+NN]
+#          [--qemu-kernel IMAGE [--qemu-suite SUITE]] [--tag NAME]
+# Runs the kernel test suite in the guest (and, with --qemu-kernel, a subset,
+# smoke by default, on a 2-vCPU qemu guest), then the nft tests (tests/nft/run.sh, in a
 # second guest run, and scripts/check-nft-copies.sh on the host) when
 # NFT_SRC and LIBNFTNL_SRC are set and build/nft is built from them (make nft),
 # else one SKIP line per nft test file; ends with one line
@@ -10,13 +10,14 @@
 # or shows a kernel splat counts as a failure.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-kernel= runner=uml suite=full qemuk= tag=
+kernel= runner=uml suite=full qemuk= qsuite=smoke tag=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
 	--runner) runner=$2; shift ;;
 	--suite) suite=$2; shift ;;
 	--qemu-kernel) qemuk=$2; shift ;;
+	--qemu-suite) qsuite=$2; shift ;;
 	--tag) tag=-$2; shift ;;
 	*) echo "check: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -26,9 +27,13 @@ P=0 F=0 S=0
 
 run() {  # RUNNER KERNEL SUITE TIMEOUT [SCRIPT]
 	local r=$1 k=$2 s=$3 to=$4 script=${5:-$top/tests/kernel/suite.sh}
-	local dir=$top/build/results/$1-$3$tag verdict
+	local dir=$top/build/results/$1-$3$tag verdict ko
+	# a kernel built with nft_ctevent as a module: the guest insmods it
+	ko=$(dirname "$k")/net/netfilter/nft_ctevent.ko
+	case $k in */arch/*/boot/*) ko=${k%/arch/*}/net/netfilter/nft_ctevent.ko ;; esac
+	[ -f "$ko" ] && ko="ctevq.ko=$ko" || ko=
 	echo "--- $r guest, suite $s ($k)"
-	verdict=$(GUEST_QUIET=1 GUEST_APPEND="ctevq.suite=$s ctevq.tag=${tag#-}" \
+	verdict=$(GUEST_QUIET=1 GUEST_APPEND="ctevq.suite=$s ctevq.tag=${tag#-} $ko" \
 		"$top/scripts/run-guest.sh" "$r" "$script" "$dir" "$to" "$k" 2>&1 | tail -1)
 	if [ -f "$dir/output.log" ]; then
 		grep -E '^(PASS|FAIL|SKIP): |^    |^=== ' "$dir/output.log" | sed "s/^\(PASS\|FAIL\|SKIP\): /\1: $r: /"
@@ -46,7 +51,7 @@ run() {  # RUNNER KERNEL SUITE TIMEOUT [SCRIPT]
 run "$runner" "$kernel" "$suite" 2400
 if [ -n "$qemuk" ]; then
 	if [ -f "$qemuk" ]; then
-		run qemu "$qemuk" smoke 1200
+		run qemu "$qemuk" "$qsuite" 1800
 	else
 		F=$((F + 1)); echo "FAIL: qemu kernel $qemuk missing"
 	fi

@@ -15,7 +15,7 @@ cmp -s "$tmp/.config" "$out/.config" || cp "$tmp/.config" "$out/.config"
 missing=
 for opt in NF_CONNTRACK_EVENTS NF_CT_NETLINK NF_TABLES_INET NF_TABLES_BRIDGE \
 	   NFT_CT NFT_CTEVENT VETH NET_NS USER_NS BRIDGE; do
-	grep -q "^CONFIG_$opt=y" "$out/.config" || missing="$missing CONFIG_$opt"
+	grep -q -E "^CONFIG_$opt=(y|m)" "$out/.config" || missing="$missing CONFIG_$opt"
 done
 if [ -n "$missing" ]; then
 	echo "kconfig: missing after olddefconfig:$missing" >&2

@@ -198,10 +198,22 @@ def main():
         vals = [num(r.get('pps')) for r in pps if r.get('mode') == mode]
         mp[mode] = med(vals)
         p(f"| {names[mode]} | {', '.join(fmt(v, 0) for v in vals)} | {fmt(mp[mode], 0)} |")
-    r_ba = ratio(mp.get('ct_state'), mp.get('none'))
-    r_cb = ratio(mp.get('ctevent'), mp.get('ct_state'))
+    # ratios within each repetition (the three runs are adjacent in time),
+    # then their median: robust against the host's load drifting
+    def paired(a, b):
+        per = []
+        for rep in sorted({r.get('rep') for r in pps}, key=lambda x: int(x or 0)):
+            va = [num(r.get('pps')) for r in pps if r.get('rep') == rep and r.get('mode') == a]
+            vb = [num(r.get('pps')) for r in pps if r.get('rep') == rep and r.get('mode') == b]
+            if va and vb and va[0] and vb[0]:
+                per.append(va[0] / vb[0])
+        return per, med(per)
+    ba_per, r_ba = paired('ct_state', 'none')
+    cb_per, r_cb = paired('ctevent', 'ct_state')
     p('')
-    p(f"Ratios: b/a = {fmt(r_ba, 3)}, c/b = {fmt(r_cb, 3)}.")
+    p(f"Ratios within each repetition: b/a {', '.join(fmt(v, 3) for v in ba_per)}; "
+      f"c/b {', '.join(fmt(v, 3) for v in cb_per)}.")
+    p(f"Medians of those: b/a = {fmt(r_ba, 3)}, c/b = {fmt(r_cb, 3)}.")
     p('')
 
     # ---- part 3 ------------------------------------------------------------------

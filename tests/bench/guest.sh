@@ -18,13 +18,14 @@ SAT_DUR=2               # part 1, generator flat out: seconds
 RCVBUF=32768            # SO_RCVBUF of all three listeners (kernel doubles it)
 BASE=5000 NPORTS=10     # part 1 ports 5000..5009; the wanted one is the last
 FLOOD_N=100000          # part 2: datagrams per run
+PPS_REPS=7              # part 2: repetitions, the rulesets interleaved
 FILL_N=20000            # part 3: conntrack entries per case
 for a in $(cat /proc/cmdline); do
 	case $a in
 	bench.*=*)
 		k=${a#bench.}; k=${k%%=*}; v=${a#*=}
 		case $k in
-		REPS|RATE|DUR|STEP_DUR|SAT_DUR|RCVBUF|FLOOD_N|FILL_N) printf -v "$k" %s "$v" ;;
+		REPS|RATE|DUR|STEP_DUR|SAT_DUR|RCVBUF|FLOOD_N|FILL_N|PPS_REPS) printf -v "$k" %s "$v" ;;
 		STEP_RATES) STEP_RATES=${v//,/ } ;;
 		esac ;;
 	esac
@@ -39,7 +40,7 @@ G=ctevq-bench-gen
 L=ctevq-bench-listen
 W=$T_WORK
 
-emit "param reps=$REPS rate=$RATE dur=$DUR step_dur=$STEP_DUR sat_dur=$SAT_DUR step_rates=${STEP_RATES// /,} rcvbuf=$RCVBUF ports=$BASE-$WANT want_port=$WANT flood_n=$FLOOD_N fill_n=$FILL_N"
+emit "param reps=$REPS rate=$RATE dur=$DUR step_dur=$STEP_DUR sat_dur=$SAT_DUR step_rates=${STEP_RATES// /,} rcvbuf=$RCVBUF ports=$BASE-$WANT want_port=$WANT flood_n=$FLOOD_N pps_reps=$PPS_REPS fill_n=$FILL_N"
 emit "env kernel=$(uname -r) hz=$(getconf CLK_TCK) slabinfo=$([ -r /proc/slabinfo ] && echo yes || echo no) slub_sysfs=$([ -d /sys/kernel/slab ] && echo yes || echo no)"
 emit "layout $($G layout)"
 
@@ -131,9 +132,14 @@ kill $SRV 2>/dev/null; wait $SRV 2>/dev/null
 rule ns1 delete table inet f 2>/dev/null
 
 # ---- part 2: packet path -------------------------------------------------------------
+# The three rulesets run one after the other in each repetition, in turn
+# forwards and backwards, so that a drift of the host's load shifts them
+# alike; format.py takes the ratios within each repetition.
 emit "# part 2: packet path"
-for rep in $(seq "$REPS"); do
-	for mode in none ct_state ctevent; do
+for rep in $(seq "$PPS_REPS"); do
+	order="none ct_state ctevent"
+	[ $((rep % 2)) = 0 ] && order="ctevent ct_state none"
+	for mode in $order; do
 		mk_pair || exit 1
 		lpid=
 		case $mode in

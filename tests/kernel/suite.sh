@@ -1,6 +1,7 @@
 #!/bin/bash
 # Runs inside the guest: every test of the suite named by CTEVQ_SUITE
-# (guest command line ctevq.suite=..., default full), one after the other.
+# (guest command line ctevq.suite=full|smoke|NN+NN..., default full), one
+# after the other.
 # Their PASS/FAIL/SKIP lines are what scripts/check.sh counts.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 suite=${CTEVQ_SUITE:-full}
@@ -9,13 +10,21 @@ for arg in $(cat /proc/cmdline); do
 	case $arg in
 	ctevq.suite=*) suite=${arg#*=} ;;
 	ctevq.tag=*) tag=${arg#*=} ;;
+	ctevq.ko=*) ko=${arg#*=} ;;
 	esac
 done
+# No module autoload in the guest (no /lib/modules for this kernel): a
+# kernel with nft_ctevent as a module gets it loaded from its build tree.
+if [ -n "${ko:-}" ] && [ ! -d /sys/module/nft_ctevent ]; then
+	insmod "$ko" || echo "FAIL: insmod_nft_ctevent: cannot load $ko"
+fi
 # The debug kernel (KASAN, lockdep, kmemleak) is several times slower: the
 # reliable-delivery test uses fewer connections there.
 [ "$tag" = debug ] && export CTEVQ_RELIABLE_CONNS=${CTEVQ_RELIABLE_CONNS:-4000}
 case $suite in
 smoke) tests="00-smoke.sh 30-control.sh 60-smp.sh" ;;
+[0-9][0-9]*)	# e.g. 10+20: the tests numbered 10 and 20
+	tests=$(cd "$here" && for n in ${suite//+/ }; do ls "$n"-*.sh; done) ;;
 *) tests=$(cd "$here" && ls [0-9][0-9]-*.sh) ;;
 esac
 rc=0
