@@ -2,13 +2,12 @@
 """Deterministic test traffic between two netns.
 
 traffic.py server tcp|udp ADDR PORT COUNT   serve COUNT connections (udp: 2 datagrams each)
-traffic.py client tcp|udp ADDR PORT COUNT [--sport BASE] [--hold SECONDS]
-                  [--gate PREFIX] [--noreply]
+traffic.py client tcp|udp ADDR PORT COUNT [--sport BASE] [--gate PREFIX]
+                  [--noreply]
     make COUNT connections one after the other; each sends one request and
     waits for the answer (udp: two of them); tcp closes (client first)
     before the next one.
     --sport gives connection i the source port BASE+i.
-    --hold keeps each tcp connection open SECONDS after the answer.
     --noreply (udp): one datagram per connection, no answer awaited.
     --gate: after the answer, create PREFIX.ready and keep the tcp
     connection open until PREFIX.go exists (at most 60 s), so that a test
@@ -56,8 +55,7 @@ def gate(prefix):
         time.sleep(0.05)
 
 
-def client(proto, addr, port, count, sport=None, hold=0.0, gate_prefix=None,
-           noreply=False):
+def client(proto, addr, port, count, sport=None, gate_prefix=None, noreply=False):
     fam = family(addr)
     for i in range(count):
         typ = socket.SOCK_STREAM if proto == 'tcp' else socket.SOCK_DGRAM
@@ -70,8 +68,6 @@ def client(proto, addr, port, count, sport=None, hold=0.0, gate_prefix=None,
             s.connect((addr, port))
             s.sendall(b'x')
             s.recv(64)
-            if hold:
-                time.sleep(hold)
             if gate_prefix:
                 gate(gate_prefix)
             s.shutdown(socket.SHUT_WR)
@@ -97,12 +93,11 @@ def main():
     port, count = int(port), int(count)
     opts = sys.argv[6:]
     sport = int(opts[opts.index('--sport') + 1]) if '--sport' in opts else None
-    hold = float(opts[opts.index('--hold') + 1]) if '--hold' in opts else 0.0
     gate_prefix = opts[opts.index('--gate') + 1] if '--gate' in opts else None
     if mode == 'server':
         server(proto, addr, port, count)
     else:
-        client(proto, addr, port, count, sport, hold, gate_prefix,
+        client(proto, addr, port, count, sport, gate_prefix,
                '--noreply' in opts)
 
 
