@@ -65,6 +65,82 @@ run() {  # TAG HOW
 run flush flush
 run expire expire
 
+# No memory for the DESTROY itself: every GFP_ATOMIC slab allocation of a
+# ctnetlink delete, one at a time, is made to fail (fail-nth).  The reliable
+# queue still gets each DESTROY exactly once, through the event cache's
+# redelivery; the plain queue beside it counts what it lost; with a
+# multicast listener present, nobody gets a DESTROY twice.
+run_nomem() {  # TAG MULTICAST(0|1)
+	local tag=$1 mcast=$2 m=24 n out injected=0 enomem=0
+	mk_pair
+	rule ns1 add table inet f ';' add chain inet f c postrouting $INT_MAX ';' \
+		add rule inet f c ctevent 1 ctevent 2
+	rule ns2 add table inet f ';' add chain inet f c input 0 ';' \
+		add rule inet f c l4proto udp drop
+	listen "$tag-rel" ns1 -q 1 -e destroy -R -c "$m" -t 120
+	listen "$tag-plain" ns1 -q 2 -e destroy -t 120
+	[ "$mcast" = 1 ] && listen "$tag-mc" ns1 -m -e destroy -t 120
+	ip netns exec ns1 "$PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("192.0.2.1", 40000))
+for p in range(20000, 20000 + int(sys.argv[1])):
+    s.sendto(b"x", ("192.0.2.2", p))
+' "$m"
+	local l0 l1 plainlost=
+	l0=$(evq_stat ns1 2 lost)
+	for n in $(seq 1 "$m"); do
+		out=$(ip netns exec ns1 "$PYTHON" "$TOP/tests/kernel/ctdel.py" \
+			192.0.2.1 192.0.2.2 udp 40000 $((19999 + n)) --fail-nth "$n")
+		case $out in *injected=1*) injected=$((injected + 1)) ;; esac
+		case $out in errno=0\ *) ;; *) enomem=$((enomem + 1)) ;; esac
+		l1=$(evq_stat ns1 2 lost)
+		[ "$l1" != "$l0" ] && plainlost="$plainlost $n"
+		l0=$l1
+	done
+	echo "    $m deletes: failure injected in $injected, request failed in $enomem, plain queue lost at n =$plainlost"
+	[ "$injected" -gt 0 ] && ok "S7_nomem_${tag}_failures_injected" ||
+		fail "S7_nomem_${tag}_failures_injected" "fail-nth injected nothing"
+	# what a failed request left behind goes now, with nothing failing
+	ct_flush ns1
+	local i=0
+	while kill -0 "${LISTENER_PIDS[0]}" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.2; i=$((i + 1))
+	done
+	stop_listeners
+	check "S7_nomem_${tag}_reliable_every_destroy_once" "reliable listener" -- \
+		evcheck wellformed "$T_WORK/$tag-rel.json" --destroy-only --conns "$m"
+	local lost1 d2 l2
+	lost1=$(evq_stat ns1 1 lost) d2=$(evq_stat ns1 2 delivered) l2=$(evq_stat ns1 2 lost)
+	echo "    reliable lost=$lost1; plain delivered=$d2 lost=$l2"
+	expect "S7_nomem_${tag}_reliable_lost_none" 0 "$lost1"
+	# the sweep reached the event path: the plain queue lost some
+	[ "${l2:-0}" -gt 0 ] && [ $((d2 + l2)) = "$m" ] && ok "S7_nomem_${tag}_plain_loss_counted" ||
+		fail "S7_nomem_${tag}_plain_loss_counted" "delivered $d2 + lost $l2 != $m, or no loss"
+	if [ "$mcast" = 1 ]; then
+		local c d
+		c=$(evcheck conns "$T_WORK/$tag-mc.json") d=$(evcheck count "$T_WORK/$tag-mc.json" destroy)
+		echo "    multicast: $d DESTROY for $c connections"
+		[ "$c" = "$d" ] && [ "$c" -gt 0 ] && ok "S7_nomem_${tag}_multicast_no_duplicate" ||
+			fail "S7_nomem_${tag}_multicast_no_duplicate" "$d DESTROY for $c connections"
+	fi
+}
+
+if [ -e /proc/self/fail-nth ] && [ -d /sys/kernel/debug/failslab ]; then
+	# quiet: a forced failure is not a splat
+	echo 0 > /sys/kernel/debug/failslab/verbose
+	run_nomem nomem 0
+	run_nomem nomem-mc 1
+else
+	for c in nomem_failures_injected nomem_reliable_every_destroy_once \
+		nomem_reliable_lost_none nomem_plain_loss_counted \
+		nomem-mc_failures_injected nomem-mc_reliable_every_destroy_once \
+		nomem-mc_reliable_lost_none nomem-mc_plain_loss_counted \
+		nomem-mc_multicast_no_duplicate; do
+		skip "S7_nomem_$c" "no CONFIG_FAULT_INJECTION/FAILSLAB (debug kernel only)"
+	done
+fi
+
 cleanup_ns
 dmesg_clean && ok kernel_log_clean || fail kernel_log_clean "splat in kernel log"
 summary
