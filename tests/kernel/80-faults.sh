@@ -83,11 +83,11 @@ check F2_queues_work_afterwards "new netns" -- \
 # --- F3: rmmod nft_ctevent is refused while a rule uses it and succeeds
 # once the ruleset is gone; the queue slots its rules held are released,
 # the bound queue stays, and the module loads and works again.
-ko=$(tr ' ' '\n' < /proc/cmdline | sed -n 's/^ctevq\.ko=//p')
+ko=${CTEVQ_KO:-}
 if [ ! -e /sys/module/nft_ctevent/initstate ]; then
 	skip F3_rmmod "nft_ctevent is built into this kernel"
 elif [ -z "$ko" ] || [ ! -r "$ko" ]; then
-	fail F3_rmmod "nft_ctevent is a module but ctevq.ko= names no readable file"
+	fail F3_rmmod "nft_ctevent is a module but CTEVQ_KO (ctevq.ko=) names no readable file"
 else
 	mk_pair
 	rule ns1 add table inet f ';' add chain inet f c postrouting 0 ';' \

@@ -15,8 +15,10 @@ for arg in $(cat /proc/cmdline); do
 done
 # No module autoload in the guest (no /lib/modules for this kernel): a
 # kernel with nft_ctevent as a module gets it loaded from its build tree.
-if [ -n "${ko:-}" ] && [ ! -d /sys/module/nft_ctevent ]; then
-	insmod "$ko" || echo "FAIL: insmod_nft_ctevent: cannot load $ko"
+# 80-faults unloads and reloads it: CTEVQ_KO names the file.
+export CTEVQ_KO=${ko:-}
+if [ -n "$CTEVQ_KO" ] && [ ! -d /sys/module/nft_ctevent ]; then
+	insmod "$CTEVQ_KO" || echo "FAIL: insmod_nft_ctevent: cannot load $CTEVQ_KO"
 fi
 # The debug kernel (KASAN, lockdep, kmemleak) is several times slower: the
 # reliable-delivery test uses fewer connections there.
