@@ -60,7 +60,7 @@ check: kernel kernel-qemu tools
 
 check-debug: kernel-debug kernel-qemu tools
 	scripts/check.sh --kernel $(UMLDBG) --runner uml --suite full --tag debug \
-		--qemu-kernel $(QEMUK) --qemu-suite 80
+		--qemu-kernel $(QEMUK) --qemu-suite 50+70+80
 
 demo: kernel tools
 	scripts/run-guest.sh uml $(TOP)/tests/demo.sh $(B)/results/demo 600 $(UML) >/dev/null || true
