@@ -10,25 +10,32 @@ N=${CTEVQ_RELIABLE_CONNS:-20000}
 sysctl -qw net.netfilter.nf_conntrack_max=$((4 * N)) 2>/dev/null ||
 	echo $((4 * N)) > /proc/sys/net/netfilter/nf_conntrack_max
 
-# N UDP flows from one socket to N destination ports, each a conntrack entry
-flows() {  # NS FIRSTPORT
-	ip netns exec "$1" "$PYTHON" -c '
+# COUNT UDP flows from 192.0.2.1:40000 to COUNT destination ports from
+# FIRSTPORT on, each a conntrack entry in ns1
+flows() {  # FIRSTPORT COUNT
+	ip netns exec ns1 "$PYTHON" -c '
 import socket, sys
-n, first = int(sys.argv[1]), int(sys.argv[2])
+first, n = int(sys.argv[1]), int(sys.argv[2])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("192.0.2.1", 40000))
 for p in range(first, first + n):
     s.sendto(b"x", ("192.0.2.2", p))
-' "$N" "$2"
+' "$1" "$2"
 }
 
-run() {  # TAG HOW
-	local tag=$1 how=$2
+# ns1 subscribes every entry to queues 1 and 2
+setup() {
 	mk_pair
 	rule ns1 add table inet f ';' add chain inet f c postrouting $INT_MAX ';' \
 		add rule inet f c ctevent 1 ctevent 2
 	# ICMP errors would create related events: the peer drops silently
 	rule ns2 add table inet f ';' add chain inet f c input 0 ';' \
 		add rule inet f c l4proto udp drop
+}
+
+run() {  # TAG HOW
+	local tag=$1 how=$2
+	setup
 	listen "$tag-rel" ns1 -q 1 -e destroy -R -b 16384 -c "$N" -t 300
 	# slow on purpose: it must overflow whatever the kernel's speed
 	listen "$tag-plain" ns1 -q 2 -e destroy -b 16384 -s 1000 -t 300
@@ -39,7 +46,7 @@ run() {  # TAG HOW
 	[ "$how" = expire ] &&
 		ip netns exec ns1 sysctl -qw net.netfilter.nf_conntrack_udp_timeout=$((3 * CREATE_SECS + 5))
 	local t0=$SECONDS
-	flows ns1 10000
+	flows 10000 "$N"
 	local have
 	have=$(ip netns exec ns1 cat /proc/sys/net/netfilter/nf_conntrack_count)
 	[ "$how" = flush ] && CREATE_SECS=$((SECONDS - t0))
@@ -77,21 +84,11 @@ run expire expire
 # multicast listener present, nobody gets a DESTROY twice.
 run_nomem() {  # TAG MULTICAST(0|1)
 	local tag=$1 mcast=$2 m=24 n out injected=0 enomem=0
-	mk_pair
-	rule ns1 add table inet f ';' add chain inet f c postrouting $INT_MAX ';' \
-		add rule inet f c ctevent 1 ctevent 2
-	rule ns2 add table inet f ';' add chain inet f c input 0 ';' \
-		add rule inet f c l4proto udp drop
+	setup
 	listen "$tag-rel" ns1 -q 1 -e destroy -R -c "$m" -t 120
 	listen "$tag-plain" ns1 -q 2 -e destroy -t 120
 	[ "$mcast" = 1 ] && listen "$tag-mc" ns1 -m -e destroy -t 120
-	ip netns exec ns1 "$PYTHON" -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("192.0.2.1", 40000))
-for p in range(20000, 20000 + int(sys.argv[1])):
-    s.sendto(b"x", ("192.0.2.2", p))
-' "$m"
+	flows 20000 "$m"
 	local l0 l1 plainlost=
 	l0=$(evq_stat ns1 2 lost)
 	for n in $(seq 1 "$m"); do
