@@ -11,7 +11,7 @@ export CCACHE_DIR ?= /var/cache/ctevq-ccache
 export CCACHE_BASEDIR := $(B)
 export CCACHE_MAXSIZE ?= 5G
 KCONF    := $(TOP)/kernel/config
-KFILES   := $(shell find kernel -type f -not -path 'kernel/config/*')
+KFILES   := $(wildcard kernel/series/[0-9]*.patch)
 UML      := $(B)/uml/linux
 UMLDBG   := $(B)/uml-debug/linux
 QEMUK    := $(B)/qemu-debug/arch/x86/boot/bzImage
@@ -56,7 +56,7 @@ $(TOOLS): $(wildcard src/*.c src/*.h) src/Makefile
 # The suite in the UML guest, a smoke subset on 2 qemu vCPUs, one summary.
 check: kernel kernel-qemu tools
 	scripts/check.sh --kernel $(UML) --runner uml --suite full \
-		--qemu-kernel $(QEMUK)
+		--qemu-kernel $(QEMUK) --series $(KTREE)
 
 check-debug: kernel-debug kernel-qemu tools
 	scripts/check.sh --kernel $(UMLDBG) --runner uml --suite full --tag debug \

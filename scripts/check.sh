@@ -1,16 +1,20 @@
 #!/bin/bash
 # check.sh --kernel IMAGE --runner uml|qemu [--suite full|smoke|NN+NN]
 #          [--qemu-kernel IMAGE [--qemu-suite SUITE]] [--tag NAME]
+#          [--series KERNEL_TREE]
 # Runs the kernel test suite in the guest (and, with --qemu-kernel, a subset,
 # smoke by default, on a 2-vCPU qemu guest), then the nft tests (tests/nft/run.sh, in a
 # second guest run, and scripts/check-nft-copies.sh on the host) when
 # NFT_SRC and LIBNFTNL_SRC are set and build/nft is built from them (make nft),
 # else one SKIP line per nft test file; ends with one line
 # "N passed, N failed, N skipped".  A guest that times out, writes no result
-# or shows a kernel splat counts as a failure.
+# or shows a kernel splat counts as a failure.  With --series, the kernel
+# series of that tree is checked first (scripts/series.sh: kernel/ files
+# against the series, checkpatch --strict per patch; not the build at every
+# patch, which is make series-check).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-kernel= runner=uml suite=full qemuk= qsuite=smoke tag=
+kernel= runner=uml suite=full qemuk= qsuite=smoke tag= series=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
@@ -19,6 +23,7 @@ while [ $# -gt 0 ]; do
 	--qemu-kernel) qemuk=$2; shift ;;
 	--qemu-suite) qsuite=$2; shift ;;
 	--tag) tag=-$2; shift ;;
+	--series) series=$2; shift ;;
 	*) echo "check: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -47,6 +52,23 @@ run() {  # RUNNER KERNEL SUITE TIMEOUT [SCRIPT]
 	*) F=$((F + 1)); echo "FAIL: $r: guest run: $verdict (logs in $dir)" ;;
 	esac
 }
+
+if [ -n "$series" ]; then
+	out=$("$top/scripts/series.sh" "$series" "$top/build/series/kernel" 2>&1)
+	printf '%s\n' "$out" | grep -v '^checkpatch' | sed 's/^/    /'
+	while read -r verdict name; do
+		case $verdict in
+		clean) P=$((P + 1)); echo "PASS: host: checkpatch --strict $name" ;;
+		*) F=$((F + 1)); echo "FAIL: host: checkpatch --strict $name"
+		   sed 's/^/    /' "$top/build/series/kernel/$name.checkpatch" ;;
+		esac
+	done < <(printf '%s\n' "$out" | sed -n 's/^checkpatch --strict: \(clean\|REMARKS\) *\(.*\)$/\1 \2/p')
+	if printf '%s\n' "$out" | grep -q '^series-check: kernel/ holds the final state'; then
+		P=$((P + 1)); echo "PASS: host: kernel/ files are the series' new files in their final state"
+	else
+		F=$((F + 1)); echo "FAIL: host: kernel/ files are the series' new files in their final state"
+	fi
+fi
 
 run "$runner" "$kernel" "$suite" 2400
 if [ -n "$qemuk" ]; then

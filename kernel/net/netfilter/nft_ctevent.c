@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * nf_tables "ctevent" expression: subscribe the packet's conntrack entry to
- * a unicast conntrack event queue ("ct event queue" in nft).  The entry's
- * events then also reach the ctnetlink socket bound to that queue.
+ * nf_tables "ctevent" expression ("ct event queue" in nft): subscribe the
+ * packet's conntrack entry to a conntrack event queue, so that the entry's
+ * events also reach the ctnetlink socket bound to that queue.
  */
 
 #include <linux/kernel.h>
@@ -13,62 +13,68 @@
 #include <linux/netfilter/nf_tables.h>
 #include <net/netfilter/nf_tables.h>
 #include <net/netfilter/nf_conntrack.h>
-#include <net/netfilter/nf_conntrack_ecache.h>
+#include <net/netfilter/nf_conntrack_evq.h>
 
 struct nft_ctevent {
-	u16	queuenum;
-	u16	queues_total;
-	u16	flags;
-	u8	slot[NF_CT_EVQ_SLOTS];
+	u16			queuenum;
+	u16			queues_total;
+	u16			flags;
+	struct nf_ct_evq	**queues;
 };
+
+static void nft_ctevent_subscribe(const struct nft_ctevent *priv,
+				  struct nf_conn *ct, struct nf_conn_evq *evq)
+{
+	struct nf_ct_evq *q = priv->queues[0];
+
+	/* every event of a connection goes to the same queue of the range */
+	if (priv->queues_total > 1)
+		q = priv->queues[reciprocal_scale(nf_ct_get_id(ct),
+						  priv->queues_total)];
+
+	if (!evq) {
+		nf_ct_evq_noext(q);
+		return;
+	}
+
+	if ((priv->flags & NFT_CTEVENT_F_BYPASS) && !nf_ct_evq_bound(q))
+		return;
+
+	nf_ct_evq_subscribe(ct, evq, q);
+}
 
 static void nft_ctevent_eval(const struct nft_expr *expr,
 			     struct nft_regs *regs,
 			     const struct nft_pktinfo *pkt)
 {
 	const struct nft_ctevent *priv = nft_expr_priv(expr);
-	struct nf_conntrack_ecache *e;
 	enum ip_conntrack_info ctinfo;
-	unsigned int slot;
+	struct nf_conn_evq *evq;
 	struct nf_conn *ct;
 
 	ct = nf_ct_get(pkt->skb, &ctinfo);
 	if (!ct || nf_ct_is_template(ct))
 		return;
 
-	/* entries created with no listener around have no event cache */
-	e = nf_ct_ecache_find(ct);
-	if (!e)
+	evq = nf_ct_evq_find(ct);
+	if (likely(evq && nf_ct_evq_subscribed(evq, priv->queuenum,
+					       priv->queues_total)))
 		return;
 
-	/* every event of a connection goes to the same queue of the range */
-	slot = priv->slot[0];
-	if (priv->queues_total > 1)
-		slot = priv->slot[reciprocal_scale(nf_ct_get_id(ct),
-						   priv->queues_total)];
-
-	if (likely(atomic_read(&e->evq) & NF_CT_EVQ_CLAIM(slot)))
-		return;
-
-	if ((priv->flags & NFT_CTEVENT_F_BYPASS) &&
-	    !nf_ct_evq_bound(nft_net(pkt), slot))
-		return;
-
-	nf_ct_evq_subscribe(ct, e, slot);
+	nft_ctevent_subscribe(priv, ct, evq);
 }
 
 static const struct nla_policy nft_ctevent_policy[NFTA_CTEVENT_MAX + 1] = {
-	[NFTA_CTEVENT_NUM]	= { .type = NLA_U16 },
-	[NFTA_CTEVENT_TOTAL]	= { .type = NLA_U16 },
+	[NFTA_CTEVENT_NUM]	= { .type = NLA_BE16 },
+	[NFTA_CTEVENT_TOTAL]	= { .type = NLA_BE16 },
 	[NFTA_CTEVENT_FLAGS]	= NLA_POLICY_MASK(NLA_BE16, NFT_CTEVENT_F_MASK),
 };
 
-static void nft_ctevent_put_queues(struct net *net,
-				   const struct nft_ctevent *priv,
-				   unsigned int n)
+static void nft_ctevent_put_queues(struct nft_ctevent *priv, unsigned int n)
 {
 	while (n--)
-		nf_ct_evq_put(net, priv->queuenum + n);
+		nf_ct_evq_put(priv->queues[n]);
+	kvfree(priv->queues);
 }
 
 static int nft_ctevent_init(const struct nft_ctx *ctx,
@@ -96,43 +102,48 @@ static int nft_ctevent_init(const struct nft_ctx *ctx,
 	priv->queues_total = 1;
 	if (tb[NFTA_CTEVENT_TOTAL])
 		priv->queues_total = ntohs(nla_get_be16(tb[NFTA_CTEVENT_TOTAL]));
-	if (priv->queues_total == 0)
+	if (!priv->queues_total)
 		return -EINVAL;
 	if (priv->queuenum + priv->queues_total - 1 > U16_MAX)
 		return -ERANGE;
-	/* each queue of the range takes one of the netns's slots */
-	if (priv->queues_total > NF_CT_EVQ_SLOTS)
-		return -ENOSPC;
 
 	if (tb[NFTA_CTEVENT_FLAGS])
 		priv->flags = ntohs(nla_get_be16(tb[NFTA_CTEVENT_FLAGS]));
 
-	err = nf_ct_netns_get(ctx->net, ctx->family);
-	if (err < 0)
-		return err;
+	priv->queues = kvcalloc(priv->queues_total, sizeof(*priv->queues),
+				GFP_KERNEL_ACCOUNT);
+	if (!priv->queues)
+		return -ENOMEM;
 
 	for (i = 0; i < priv->queues_total; i++) {
-		err = nf_ct_evq_hold(ctx->net, priv->queuenum + i);
-		if (err < 0)
+		priv->queues[i] = nf_ct_evq_get(ctx->net, priv->queuenum + i);
+		if (IS_ERR(priv->queues[i])) {
+			err = PTR_ERR(priv->queues[i]);
 			goto err_put;
-		priv->slot[i] = err;
+		}
 	}
+
+	err = nf_ct_netns_get(ctx->net, ctx->family);
+	if (err < 0)
+		goto err_put;
+
+	nf_ct_evq_netns_get(ctx->net);
 
 	return 0;
 
 err_put:
-	nft_ctevent_put_queues(ctx->net, priv, i);
-	nf_ct_netns_put(ctx->net, ctx->family);
+	nft_ctevent_put_queues(priv, i);
 	return err;
 }
 
 static void nft_ctevent_destroy(const struct nft_ctx *ctx,
 				const struct nft_expr *expr)
 {
-	const struct nft_ctevent *priv = nft_expr_priv(expr);
+	struct nft_ctevent *priv = nft_expr_priv(expr);
 
-	nft_ctevent_put_queues(ctx->net, priv, priv->queues_total);
+	nf_ct_evq_netns_put(ctx->net);
 	nf_ct_netns_put(ctx->net, ctx->family);
+	nft_ctevent_put_queues(priv, priv->queues_total);
 }
 
 static int nft_ctevent_dump(struct sk_buff *skb,
@@ -151,7 +162,7 @@ static int nft_ctevent_dump(struct sk_buff *skb,
 static int nft_ctevent_validate(const struct nft_ctx *ctx,
 				const struct nft_expr *expr)
 {
-	/* where conntrack runs; not the netdev or inet ingress hooks */
+	/* where conntrack runs; not the ingress hooks */
 	return nft_chain_validate_hooks(ctx->chain,
 					(1 << NF_INET_PRE_ROUTING) |
 					(1 << NF_INET_LOCAL_IN) |
