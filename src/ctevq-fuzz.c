@@ -319,7 +319,7 @@ static uint8_t pick_cmd(void)
 {
 	switch (rn(10)) {
 	case 0: return rnd32() & 0xff;
-	case 1: return CTNL_EVQ_CMD_NONE;
+	case 1: return CTNL_EVQ_CMD_UNSPEC;
 	case 2: return 3 + rn(3);
 	case 3: case 4: case 5: return CTNL_EVQ_CMD_UNBIND;
 	default: return CTNL_EVQ_CMD_BIND;
@@ -339,7 +339,7 @@ static void gen_cfg(struct dgram *d)
 	if (r < 2) {
 		/* ctnetlink message types past the last one */
 		type = (NFNL_SUBSYS_CTNETLINK << 8) |
-		       (IPCTNL_MSG_CT_EVQ_CFG + 1 + rn(8));
+		       (IPCTNL_MSG_CT_EVQ_GET + 1 + rn(8));
 		if (chance(20))
 			type = (NFNL_SUBSYS_CTNETLINK << 8) | 0xff;
 		kind = K_CFG_BADTYPE;

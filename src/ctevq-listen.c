@@ -4,6 +4,7 @@
  * multicast groups) and print the conntrack events received.
  */
 #define _GNU_SOURCE
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -20,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
@@ -43,7 +45,7 @@ struct source {
 	unsigned long enobufs;
 };
 
-#define MAX_SOURCES 64
+#define MAX_SOURCES 4096
 
 static struct source sources[MAX_SOURCES];
 static int nsources;
@@ -65,7 +67,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: " PROG " [options]\n"
-"  -q, --queue N        bind queue N (repeatable; one socket per queue)\n"
+"  -q, --queue N|A-B    bind queue N, or A to B (repeatable; one socket per queue)\n"
 "  -m, --multicast      join the ctnetlink multicast groups (per --events)\n"
 "  -e, --events LIST    comma list of new,update,destroy (default all)\n"
 "  -j, --json           JSON lines instead of text\n"
@@ -77,7 +79,11 @@ static void usage(FILE *f)
 "  -R, --reliable       CTNL_EVQ_F_RELIABLE on binds, NETLINK_BROADCAST_ERROR on multicast\n"
 "      --try SPEC       control-only mode (repeatable): SPEC is\n"
 "                       \"cmd=C,num=N,events=E,flags=F\" (any subset), \"bind:N\" or \"unbind:N\"\n"
-"      --hold S         in --try mode, keep the socket open S seconds afterwards\n");
+"      --hold S         in --try mode, keep the socket open S seconds afterwards\n"
+"      --repeat N       in --try mode, send the specs N times (0: until a signal),\n"
+"                       printing only the results that differ from the first round\n"
+"      --dump           print the netns's queues and counters (IPCTNL_MSG_CT_EVQ_GET),\n"
+"                       as /proc/net/netfilter/nf_conntrack_evq does, and exit\n");
 }
 
 static void die_usage(const char *fmt, const char *arg)
@@ -190,7 +196,7 @@ static int send_cfg(struct mnl_socket *nl, const struct cfg *c,
 			if (errno == EINTR && !stop)
 				continue;
 			if (errno == EINTR)	/* SIGINT/SIGTERM */
-				exit(0);
+				return EINTR;
 			if (errno == ENOBUFS && src) {
 				/* events may already arrive */
 				src->enobufs++;
@@ -222,6 +228,99 @@ static int send_cfg(struct mnl_socket *nl, const struct cfg *c,
 			return err;
 		}
 	}
+}
+
+/* ---- queue statistics (IPCTNL_MSG_CT_EVQ_GET dump) ---- */
+
+static int evq_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type > 0 && type <= CTA_EVQ_MAX)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int evq_stats_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type > 0 && type <= CTA_EVQ_STATS_MAX &&
+	    mnl_attr_validate(attr, MNL_TYPE_U64) == 0)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static uint64_t be64_attr(const struct nlattr *a)
+{
+	return a ? be64toh(mnl_attr_get_u64(a)) : 0;
+}
+
+static uint32_t be32_attr(const struct nlattr *a)
+{
+	return a && mnl_attr_get_payload_len(a) >= 4 ?
+	       ntohl(mnl_attr_get_u32(a)) : 0;
+}
+
+static int dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[CTA_EVQ_MAX + 1] = {};
+	const struct nlattr *st[CTA_EVQ_STATS_MAX + 1] = {};
+
+	(void)data;
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), evq_attr_cb, tb) < 0 ||
+	    !tb[CTA_EVQ_NUM] || mnl_attr_get_payload_len(tb[CTA_EVQ_NUM]) < 2) {
+		fprintf(stderr, PROG ": malformed queue message\n");
+		return MNL_CB_ERROR;
+	}
+	if (tb[CTA_EVQ_STATS])
+		mnl_attr_parse_nested(tb[CTA_EVQ_STATS], evq_stats_cb, st);
+	printf("%5u %10" PRIu32 " 0x%" PRIx32 " 0x%" PRIx32 " %" PRIu64 " %" PRIu64
+	       " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+	       ntohs(mnl_attr_get_u16(tb[CTA_EVQ_NUM])),
+	       be32_attr(tb[CTA_EVQ_PORTID]), be32_attr(tb[CTA_EVQ_EVENTS]),
+	       be32_attr(tb[CTA_EVQ_FLAGS]),
+	       be64_attr(st[CTA_EVQ_STATS_DELIVERED]),
+	       be64_attr(st[CTA_EVQ_STATS_UNBOUND]),
+	       be64_attr(st[CTA_EVQ_STATS_LOST]),
+	       be64_attr(st[CTA_EVQ_STATS_OVERFLOW]),
+	       be64_attr(st[CTA_EVQ_STATS_NOEXT]));
+	return MNL_CB_OK;
+}
+
+/* Same lines as /proc/net/netfilter/nf_conntrack_evq. */
+static int dump_queues(struct mnl_socket *nl)
+{
+	static char rx[RXBUF_SIZE];
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	uint32_t seq = (uint32_t)time(NULL);
+	uint32_t portid = mnl_socket_get_portid(nl);
+	struct nlmsghdr *nlh;
+	int n, ret;
+
+	nlh = nfnl_msg_put(buf, (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_EVQ_GET,
+			   NLM_F_REQUEST | NLM_F_DUMP, seq, AF_UNSPEC, 0);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		perror(PROG ": sendto");
+		return 1;
+	}
+	do {
+		n = mnl_socket_recvfrom(nl, rx, sizeof(rx));
+		if (n < 0) {
+			perror(PROG ": dump");
+			return 1;
+		}
+		ret = mnl_cb_run(rx, n, seq, portid, dump_cb, NULL);
+	} while (ret > MNL_CB_STOP);
+	if (ret < 0) {
+		fprintf(stderr, PROG ": dump: %s (%s)\n", strerror(errno),
+			nl_errname(errno));
+		return 1;
+	}
+	mnl_socket_close(nl);
+	return 0;
 }
 
 /* ---- event printing ---- */
@@ -505,7 +604,7 @@ static void print_stats(void)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_TRY = 256, OPT_HOLD };
+	enum { OPT_TRY = 256, OPT_HOLD, OPT_DUMP, OPT_REPEAT };
 	static const struct option longopts[] = {
 		{ "queue", required_argument, NULL, 'q' },
 		{ "multicast", no_argument, NULL, 'm' },
@@ -519,11 +618,15 @@ int main(int argc, char **argv)
 		{ "reliable", no_argument, NULL, 'R' },
 		{ "try", required_argument, NULL, OPT_TRY },
 		{ "hold", required_argument, NULL, OPT_HOLD },
+		{ "dump", no_argument, NULL, OPT_DUMP },
+		{ "repeat", required_argument, NULL, OPT_REPEAT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int queues[MAX_SOURCES];
+	static int queues[MAX_SOURCES];
 	int nqueues = 0;
+	bool dump = false;
+	unsigned long repeat = 1;
 	const char *tries[256];
 	int ntries = 0;
 	bool multicast = false, reliable = false, have_events = false;
@@ -537,12 +640,24 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "q:me:jc:t:b:s:r:Rh", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
-		case 'q':
-			if (nqueues >= MAX_SOURCES - 1)
-				die_usage("too many queues%s", "");
-			queues[nqueues++] = parse_ulong(optarg,
-				"queue number (0..65535)", 65535);
+		case 'q': {
+			char *dash = strchr(optarg, '-');
+			unsigned long lo, hi;
+
+			if (dash)
+				*dash = '\0';
+			lo = parse_ulong(optarg, "queue number (0..65535)", 65535);
+			hi = dash ? parse_ulong(dash + 1, "queue number (0..65535)",
+						65535) : lo;
+			if (hi < lo)
+				die_usage("empty queue range at '%s'", optarg);
+			for (; lo <= hi; lo++) {
+				if (nqueues >= MAX_SOURCES - 1)
+					die_usage("too many queues%s", "");
+				queues[nqueues++] = lo;
+			}
 			break;
+		}
 		case 'm':
 			multicast = true;
 			break;
@@ -579,6 +694,12 @@ int main(int argc, char **argv)
 		case OPT_HOLD:
 			hold = parse_seconds(optarg, "hold");
 			break;
+		case OPT_DUMP:
+			dump = true;
+			break;
+		case OPT_REPEAT:
+			repeat = parse_ulong(optarg, "repeat count", ULONG_MAX);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -598,6 +719,22 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (dump) {
+		if (ntries || nqueues || multicast)
+			die_usage("--dump cannot be combined with other modes%s", "");
+		return dump_queues(open_sock(rcvbuf));
+	}
+
+	/* one socket per queue: a thousand queues need as many files */
+	{
+		struct rlimit rl;
+
+		if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+
 	if (ntries) {
 		struct cfg cfgs[256];
 		struct mnl_socket *nl;
@@ -608,19 +745,32 @@ int main(int argc, char **argv)
 		for (int i = 0; i < ntries; i++)
 			parse_try_spec(tries[i], &cfgs[i], have_events, events,
 				       reliable);
-		nl = open_sock(rcvbuf);
-		for (int i = 0; i < ntries; i++) {
-			char ext[512];
-			int err = send_cfg(nl, &cfgs[i], ext, sizeof(ext), NULL);
+		unsigned long round;
 
-			if (!err)
-				printf("try %s: OK\n", tries[i]);
-			else if (ext[0])
-				printf("try %s: %s (%s)\n", tries[i],
-				       nl_errname(err), ext);
-			else
-				printf("try %s: %s\n", tries[i],
-				       nl_errname(err));
+		nl = open_sock(rcvbuf);
+		for (round = 0; !stop && (!repeat || round < repeat); round++) {
+			static int first[256];
+
+			for (int i = 0; i < ntries; i++) {
+				char ext[512];
+				int err = send_cfg(nl, &cfgs[i], ext, sizeof(ext),
+						   NULL);
+
+				if (err == EINTR && stop)
+					break;
+				if (round == 0)
+					first[i] = err;
+				else if (err == first[i])
+					continue;
+				if (!err)
+					printf("try %s: OK\n", tries[i]);
+				else if (ext[0])
+					printf("try %s: %s (%s)\n", tries[i],
+					       nl_errname(err), ext);
+				else
+					printf("try %s: %s\n", tries[i],
+					       nl_errname(err));
+			}
 		}
 		if (ready) {
 			FILE *f = fopen(ready, "w");
@@ -630,6 +780,8 @@ int main(int argc, char **argv)
 				fclose(f);
 			}
 		}
+		if (repeat != 1)
+			fprintf(stderr, "rounds %lu\n", round);
 		if (hold > 0)
 			sleep_secs(hold);
 		mnl_socket_close(nl);

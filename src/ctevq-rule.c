@@ -8,6 +8,7 @@
  *   add table FAMILY NAME
  *   delete table FAMILY NAME
  *   add chain FAMILY TABLE CHAIN HOOK PRIO [dev IFNAME]
+ *   flush chain FAMILY TABLE CHAIN
  *   add rule FAMILY TABLE CHAIN EXPR...
  *   list counters FAMILY TABLE
  */
@@ -74,13 +75,15 @@ static void usage(FILE *f)
 "  add table FAMILY NAME\n"
 "  delete table FAMILY NAME\n"
 "  add chain FAMILY TABLE CHAIN HOOK PRIO [dev IFNAME]\n"
+"  flush chain FAMILY TABLE CHAIN\n"
 "  add rule FAMILY TABLE CHAIN EXPR...\n"
 "  list counters FAMILY TABLE\n"
 "FAMILY: ip ip6 inet bridge netdev arp\n"
 "HOOK: prerouting input forward output postrouting ingress egress\n"
-"EXPR: ct state S[,S...] | l4proto P | dport N | sport N |\n"
-"      ctevent Q [bypass] | ctevent A-B [bypass] |\n"
-"      ctevent raw num=X,total=Y,flags=Z | counter | drop | accept | notrack\n");
+"EXPR: ct state S[,S...] | ct event set E[,E...] | l4proto P | dport N |\n"
+"      sport N | ctevent Q [bypass] | ctevent A-B [bypass] |\n"
+"      ctevent raw num=X,total=Y,flags=Z | queue N | counter | drop |\n"
+"      accept | notrack\n");
 }
 
 static void __attribute__((noreturn, format(printf, 2, 3)))
@@ -239,6 +242,35 @@ static void expr_verdict(struct nlmsghdr *nlh, int verdict)
 	expr_end(nlh, e);
 }
 
+/* ct event set: bits of enum ip_conntrack_events */
+static uint32_t parse_ct_events(const struct cmd *c, const char *arg)
+{
+	static const struct { const char *name; int bit; } names[] = {
+		{ "new", IPCT_NEW }, { "related", IPCT_RELATED },
+		{ "destroy", IPCT_DESTROY }, { "reply", IPCT_REPLY },
+		{ "assured", IPCT_ASSURED }, { "protoinfo", IPCT_PROTOINFO },
+		{ "helper", IPCT_HELPER }, { "mark", IPCT_MARK },
+		{ "seqadj", IPCT_SEQADJ }, { "secmark", IPCT_SECMARK },
+		{ "label", IPCT_LABEL },
+	};
+	char *copy = strdup(arg), *tok, *save = NULL;
+	uint32_t mask = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		unsigned int n;
+
+		for (n = 0; n < sizeof(names) / sizeof(names[0]); n++)
+			if (!strcmp(tok, names[n].name))
+				break;
+		if (n == sizeof(names) / sizeof(names[0]))
+			syntax_error(c, "unknown ct event '%s'", tok);
+		mask |= 1U << names[n].bit;
+	}
+	free(copy);
+	return mask;
+}
+
 static uint32_t parse_ct_states(const struct cmd *c, const char *arg)
 {
 	char *copy = strdup(arg), *tok, *save = NULL;
@@ -306,12 +338,33 @@ static void build_exprs(const struct cmd *c, struct nlmsghdr *nlh, int i)
 		const char *t = c->tok[i];
 		struct nlattr *e;
 
-		if (!strcmp(t, "ct")) {
+		if (!strcmp(t, "ct") && i + 1 < c->ntok &&
+		    !strcmp(c->tok[i + 1], "event")) {
+			/* ct event set LIST: the entry's event mask */
+			uint32_t mask;
+			struct nlattr *d;
+
+			NEED(3);
+			if (strcmp(c->tok[i + 2], "set"))
+				syntax_error(c, "only 'ct event set' is supported");
+			mask = parse_ct_events(c, c->tok[i + 3]);
+			i += 4;
+			e = expr_begin(nlh, "immediate");
+			mnl_attr_put_u32(nlh, NFTA_IMMEDIATE_DREG, htonl(NFT_REG_1));
+			d = mnl_attr_nest_start(nlh, NFTA_IMMEDIATE_DATA);
+			mnl_attr_put(nlh, NFTA_DATA_VALUE, sizeof(mask), &mask);
+			mnl_attr_nest_end(nlh, d);
+			expr_end(nlh, e);
+			e = expr_begin(nlh, "ct");
+			mnl_attr_put_u32(nlh, NFTA_CT_SREG, htonl(NFT_REG_1));
+			mnl_attr_put_u32(nlh, NFTA_CT_KEY, htonl(NFT_CT_EVENTMASK));
+			expr_end(nlh, e);
+		} else if (!strcmp(t, "ct")) {
 			uint32_t mask, zero = 0;
 
 			NEED(2);
 			if (strcmp(c->tok[i + 1], "state"))
-				syntax_error(c, "only 'ct state' is supported");
+				syntax_error(c, "only 'ct state' and 'ct event set' are supported");
 			mask = parse_ct_states(c, c->tok[i + 2]);
 			i += 3;
 			e = expr_begin(nlh, "ct");
@@ -418,6 +471,15 @@ static void build_exprs(const struct cmd *c, struct nlmsghdr *nlh, int i)
 				}
 				expr_end(nlh, e);
 			}
+		} else if (!strcmp(t, "queue")) {
+			/* queue N: nf_queue, for tests that hold a packet */
+			NEED(1);
+			e = expr_begin(nlh, "queue");
+			mnl_attr_put_u16(nlh, NFTA_QUEUE_NUM,
+					 htons(parse_u16(c, c->tok[i + 1], "queue number")));
+			mnl_attr_put_u16(nlh, NFTA_QUEUE_TOTAL, htons(1));
+			expr_end(nlh, e);
+			i += 2;
 		} else if (!strcmp(t, "counter")) {
 			e = expr_begin(nlh, "counter");
 			expr_end(nlh, e);
@@ -465,6 +527,14 @@ static void build_cmd(const struct cmd *c)
 		family = parse_family(c, c->tok[2]);
 		nlh = put_msg(c->line, NFT_MSG_DELTABLE, 0, family);
 		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, c->tok[3]);
+		end_msg(nlh);
+	} else if (!strcmp(c->tok[0], "flush") && !strcmp(c->tok[1], "chain")) {
+		/* every rule of the chain; the chain and its hook stay */
+		check_args(c, 5, 5);
+		family = parse_family(c, c->tok[2]);
+		nlh = put_msg(c->line, NFT_MSG_DELRULE, 0, family);
+		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, c->tok[3]);
+		mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, c->tok[4]);
 		end_msg(nlh);
 	} else if (!strcmp(c->tok[0], "add") && !strcmp(c->tok[1], "chain")) {
 		struct nlattr *hook;

@@ -10,22 +10,38 @@
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nf_tables.h>
 
-/* ctnetlink message: bind/unbind a unicast conntrack event queue.
- * Sent to NFNL_SUBSYS_CTNETLINK; answered by an ack (NLM_F_ACK). */
+/* ctnetlink messages: bind/unbind a conntrack event queue (answered by an
+ * ack, NLM_F_ACK), and dump the queues of the netns with their counters. */
 #define IPCTNL_MSG_CT_EVQ_CFG	8
+#define IPCTNL_MSG_CT_EVQ_GET	9
 
 enum ctattr_evq {
 	CTA_EVQ_UNSPEC,
-	CTA_EVQ_NUM,		/* NLA_U16, network byte order: queue number */
-	CTA_EVQ_CMD,		/* NLA_U8: enum ctnl_evq_cmd */
-	CTA_EVQ_EVENTS,		/* NLA_U32, network byte order: CTNL_EVQ_EV_* */
-	CTA_EVQ_FLAGS,		/* NLA_U32, network byte order: CTNL_EVQ_F_* */
+	CTA_EVQ_NUM,		/* be16: queue number */
+	CTA_EVQ_CMD,		/* u8: enum ctnl_evq_cmd */
+	CTA_EVQ_EVENTS,		/* be32: CTNL_EVQ_EV_*, default all */
+	CTA_EVQ_FLAGS,		/* be32: CTNL_EVQ_F_* */
+	CTA_EVQ_PORTID,		/* be32: bound socket, 0 if none (dump) */
+	CTA_EVQ_STATS,		/* nested: enum ctattr_evq_stats (dump) */
+	CTA_EVQ_PAD,
 	__CTA_EVQ_MAX
 };
 #define CTA_EVQ_MAX (__CTA_EVQ_MAX - 1)
 
+enum ctattr_evq_stats {
+	CTA_EVQ_STATS_UNSPEC,
+	CTA_EVQ_STATS_DELIVERED,	/* be64 */
+	CTA_EVQ_STATS_UNBOUND,
+	CTA_EVQ_STATS_LOST,
+	CTA_EVQ_STATS_OVERFLOW,
+	CTA_EVQ_STATS_NOEXT,
+	CTA_EVQ_STATS_PAD,
+	__CTA_EVQ_STATS_MAX
+};
+#define CTA_EVQ_STATS_MAX (__CTA_EVQ_STATS_MAX - 1)
+
 enum ctnl_evq_cmd {
-	CTNL_EVQ_CMD_NONE,
+	CTNL_EVQ_CMD_UNSPEC,
 	CTNL_EVQ_CMD_BIND,
 	CTNL_EVQ_CMD_UNBIND,
 };
