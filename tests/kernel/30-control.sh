@@ -28,9 +28,8 @@ try S8_empty_event_mask ns1 EINVAL "cmd=1,num=1,events=0"
 try S8_unknown_event_bits ns1 EINVAL "cmd=1,num=1,events=0x80"
 try S8_unknown_flags ns1 EINVAL "cmd=1,num=1,flags=0x80"
 try S8_queue_65535 ns1 "OK OK" bind:65535 unbind:65535
-specs=()
-for q in $(seq 100 115); do specs+=("bind:$q"); done
-try S8_sixteen_queues_then_enospc ns1 "$(printf 'OK %.0s' $(seq 16))ENOSPC" "${specs[@]}" bind:116
+try S8_reliable_flag ns1 "OK OK" "cmd=1,num=7,flags=0x1" unbind:7
+try S8_queue_0 ns1 "OK OK" bind:0 unbind:0
 
 # --- another socket holds the queue
 listen holder ns1 -q 1
@@ -82,43 +81,78 @@ n2=$(grep -c '"dport": *8081' "$T_WORK/n2.json"); x2=$(grep -c '"dport": *8080' 
 check S8_ns1_stream "ns1 queue 1" -- evcheck wellformed "$T_WORK/n1.json" --conns 1
 check S8_ns2_stream "ns2 queue 1" -- evcheck wellformed "$T_WORK/n2.json" --conns 1
 
-# --- expression attributes, in a netns of their own (16 slots free)
+# --- any number of queues: 1000 numbers bound at once in one netns, one
+# socket each, and a rule spreading 2000 connections over them; every
+# connection reaches the socket of the queue its id selects.
+ip netns add ns5
+ip -n ns5 link set lo up
+rule ns5 add table inet f ';' add chain inet f c output 0 ';' \
+	add rule inet f c l4proto udp dport 9 ctevent 1000-1999
+if listen s8many ns5 -q 1000-1999 -b 65536; then
+	ok S8_thousand_queues_bound
+else
+	fail S8_thousand_queues_bound "$(tail -3 "$T_WORK/s8many.err")"
+fi
+expect S8_thousand_queues_listed 1000 \
+	"$(evq_proc ns5 | awk '$1 >= 1000 && $1 <= 1999 && $2 != 0 { print $2 }' | sort -u | wc -l)"
+traffic ns5 client udp 127.0.0.1 9 2000 --sport 20000 --noreply
+ct_flush ns5
+stop_listeners; wait
+if out=$(evcheck spread "$T_WORK/s8many.json" 1000 1000); then
+	ok S8_thousand_queues_each_its_own
+	n=$(echo "$out" | wc -w)
+	[ "$n" -ge 700 ] && ok S8_thousand_queues_spread ||
+		fail S8_thousand_queues_spread "only $n queues got connections"
+else
+	fail S8_thousand_queues_each_its_own "$(echo "$out" | tail -3)"
+fi
+check S8_thousand_queues_streams "2000 connections" -- \
+	evcheck wellformed "$T_WORK/s8many.json" --conns 2000
+expect S8_thousand_queues_released "" \
+	"$(evq_proc ns5 | awk '$2 != 0' | head -3)"
+cleanup_ns ns5
+
+# --- expression attributes
 ip netns add ns3
 rule ns3 add table inet x ';' add chain inet x c postrouting 0
 rule_err S9_range_wraps ns3 ERANGE add rule inet x c ctevent raw num=65535,total=2
 rule_err S9_range_empty ns3 EINVAL add rule inet x c ctevent raw num=1,total=0
-rule_err S9_range_too_many_queues ns3 ENOSPC add rule inet x c ctevent raw num=1,total=17
 rule_err S9_unknown_flag ns3 EINVAL add rule inet x c ctevent raw num=1,flags=2
 rule_err S9_missing_queue ns3 EINVAL add rule inet x c ctevent raw total=1
 check S9_bypass_flag "ctevent 3 bypass" -- rule ns3 add rule inet x c ctevent 3 bypass
 check S9_range_to_max "ctevent 65521-65535" -- rule ns3 add rule inet x c ctevent 65521-65535
-# all 16 slots are taken now: a new queue number is refused, one in use is not
-rule_err S9_slots_exhausted ns3 ENOSPC add rule inet x c ctevent 4
-try S9_bind_slots_exhausted ns3 ENOSPC bind:4
-check S9_slot_shared "ctevent 65530" -- rule ns3 add rule inet x c ctevent 65530
+check S9_range_of_4096 "ctevent 0-4095" -- rule ns3 add rule inet x c ctevent 0-4095
+# rules hold their queues: /proc lists them, bound or not
+expect S12_rule_queues_listed 4111 "$(evq_proc ns3 | wc -l)"
 rule ns3 delete table inet x
-check S9_slots_released "ctevent 4 after delete" -- \
-	rule ns3 add table inet y ';' add chain inet y c postrouting 0 ';' add rule inet y c ctevent 4
+check S12_queues_go_with_their_rules "no queue left" -- until_queues ns3 ""
 
-# --- a transaction may move every rule to other queues: the slots of the
-# queues only its deleted rules use go to the new ones after the commit
+# --- a transaction may move every rule to other queues; an aborted one
+# leaves the queues as they were
 ip netns add ns4
 rule ns4 add table inet x ';' add chain inet x c postrouting 0 ';' \
 	add rule inet x c ctevent 1-10
 check S9_replace_all_queues "ctevent 1-10 -> 11-20 in one transaction" -- \
 	rule ns4 delete table inet x ';' add table inet x ';' \
 	add chain inet x c postrouting 0 ';' add rule inet x c ctevent 11-20
-check S9_replaced_queues_get_slots "queues 11-20 with slots" -- \
-	wait_queues ns4 "11 12 13 14 15 16 17 18 19 20" 10
-# 17 queues wanted after the commit: refused, and the abort keeps 11-20
-rule_err S9_replace_too_many ns4 ENOSPC delete table inet x ';' add table inet x ';' \
-	add chain inet x c postrouting 0 ';' add rule inet x c ctevent 21-30 ctevent 31-37
-check S9_abort_keeps_queues "queues 11-20 after the abort" -- \
-	wait_queues ns4 "11 12 13 14 15 16 17 18 19 20" 10
-# a bound listener wants its queue too: 15 for rules + 2 bound = 17
-rule ns4 delete table inet x ';' add table inet x ';' \
-	add chain inet x c postrouting 0 ';' add rule inet x c ctevent 1-15
-try S9_bind_counts_as_wanted ns4 "OK ENOSPC" bind:100 bind:101
+check S9_replaced_queues "queues 11-20 only" -- until_queues ns4 "$(seq 11 20 | xargs)"
+rule_err S9_abort_on_error ns4 ERANGE delete table inet x ';' add table inet x ';' \
+	add chain inet x c postrouting 0 ';' add rule inet x c ctevent 21-30 ';' \
+	add rule inet x c ctevent raw num=65535,total=2
+check S9_abort_keeps_queues "queues 11-20 after the abort" -- until_queues ns4 "$(seq 11 20 | xargs)"
+
+# --- the netlink dump says what /proc says
+rule ns4 add rule inet x c ctevent 30 bypass
+listen s12d ns4 -q 12 -e destroy -R
+ip netns exec ns4 ctevq-listen --dump > "$T_WORK/dump" 2> "$T_WORK/dump.err"
+evq_proc ns4 > "$T_WORK/proc"
+if [ -s "$T_WORK/dump" ] && cmp -s <(sort "$T_WORK/dump") <(sort "$T_WORK/proc"); then
+	ok S12_dump_equals_proc
+else
+	fail S12_dump_equals_proc "$(cat "$T_WORK/dump.err"; diff <(sort "$T_WORK/dump") <(sort "$T_WORK/proc") | head -5)"
+fi
+expect S12_dump_shows_binding "0x4 0x1" "$(awk '$1 == 12 { print $3, $4 }' "$T_WORK/dump")"
+stop_listeners
 cleanup_ns ns3 ns4
 dmesg_clean && ok kernel_log_clean || fail kernel_log_clean "splat in kernel log"
 summary

@@ -2,7 +2,9 @@
 # DESIGN S7, reliable flag: a listener bound with CTNL_EVQ_F_RELIABLE whose
 # receive buffer overflows still gets every DESTROY exactly once, for a
 # flush and for expiry; without the flag the same run loses events and
-# /proc counts the loss.
+# /proc counts the loss.  The entries waiting for the reliable listener
+# stay on the event cache's dying list (counted in nf_conntrack_count) and
+# are all gone at the end.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/ctevq.sh"
 
@@ -45,6 +47,18 @@ run() {  # TAG HOW
 	# TCG takes seconds).
 	[ "$how" = expire ] &&
 		ip netns exec ns1 sysctl -qw net.netfilter.nf_conntrack_udp_timeout=$((3 * CREATE_SECS + 5))
+	# entries whose DESTROY waits for the reliable listener are parked on
+	# the event cache's dying list: sample how many, the most seen
+	(
+		max=0
+		while [ ! -e "$T_WORK/$tag.stop" ]; do
+			n=$(ip netns exec ns1 conntrack -L dying 2>/dev/null | wc -l)
+			[ "$n" -gt "$max" ] && max=$n
+			echo "$max" > "$T_WORK/$tag.maxdying"
+			sleep 0.5
+		done
+	) &
+	local sampler=$!
 	local t0=$SECONDS
 	flows 10000 "$N"
 	local have
@@ -60,7 +74,14 @@ run() {  # TAG HOW
 	done
 	echo "    all DESTROY events after $((SECONDS - t0))s"
 	sleep 1
+	touch "$T_WORK/$tag.stop"; wait $sampler
 	stop_listeners
+	local dying count
+	dying=$(ip netns exec ns1 conntrack -L dying 2>/dev/null | wc -l)
+	count=$(ip netns exec ns1 cat /proc/sys/net/netfilter/nf_conntrack_count)
+	echo "    parked entries: at most $(cat "$T_WORK/$tag.maxdying") seen, $dying left; $count entries left"
+	[ "$dying" = 0 ] && [ "$count" = 0 ] && ok "S7_reliable_${tag}_nothing_left_waiting" ||
+		fail "S7_reliable_${tag}_nothing_left_waiting" "$dying parked, $count entries"
 	check "S7_reliable_${tag}_every_destroy_once" "reliable listener" -- \
 		evcheck wellformed "$T_WORK/$tag-rel.json" --destroy-only --conns "$N"
 	local got lost1 d2 l2

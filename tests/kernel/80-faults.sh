@@ -16,8 +16,9 @@ storm() {  # NS SPORT COUNT: one UDP datagram per connection, no answers
 }
 
 # --- F1: a listener SIGKILLed during an event storm; a new listener binds
-# the same queue at once and gets every later connection in full, and the
-# DESTROY of every connection the queue had subscribed before.
+# the same queue at once and gets every later connection in full, and every
+# connection the queue had subscribed before as a NEW with its state
+# followed by its DESTROY.
 mk_pair
 rule ns1 add table inet f ';' add chain inet f c postrouting 0 ';' \
 	add rule inet f c ctevent 1
@@ -34,13 +35,13 @@ ct_flush ns1
 stop_listeners
 check F1_new_listener_full_streams "connections after the rebind" -- \
 	evcheck wellformed "$T_WORK/f1b.json" --sport 21000-21199 --conns 200
-check F1_earlier_connections_destroy_once "subscribed before the kill" -- \
-	evcheck wellformed "$T_WORK/f1b.json" --sport 20000-20299 --conns 300 --destroy-only
+check F1_earlier_connections_new_then_destroy "subscribed before the kill" -- \
+	evcheck wellformed "$T_WORK/f1b.json" --sport 20000-20299 --conns 300
 expect F1_nothing_lost_after_rebind 0 "$(evq_stat ns1 1 lost)"
 
-# --- F2: the netns is deleted while queues are bound (one reliable, with a
-# DESTROY backlog waiting on a stopped listener, one plain, one unbound) and
-# entries are subscribed.  The namespace must really go away (nothing we do
+# --- F2: the netns is deleted while queues are bound (one reliable, whose
+# stopped listener leaves entries parked waiting for their DESTROY, one
+# plain, one unbound) and entries are subscribed.  The namespace must really go away (nothing we do
 # may keep a reference on it); its destruction is seen as RTM_DELNSID in
 # the initial netns.
 mk_pair
@@ -53,7 +54,7 @@ listen f2q1 ns1 -q 1
 listen f2q2 ns1 -q 2 -R -b 2048
 kill -STOP "${LISTENER_PIDS[1]}"
 storm ns1 22000 300
-ct_flush ns1			# the reliable queue's backlog fills
+ct_flush ns1			# entries park for the reliable queue
 storm ns1 23000 100		# and these stay subscribed
 d2=$(evq_stat ns1 3 unbound)
 [ "${d2:-0}" -ge 400 ] 2>/dev/null && ok F2_setup_unbound_counted ||
@@ -81,8 +82,8 @@ check F2_queues_work_afterwards "new netns" -- \
 	evcheck wellformed "$T_WORK/f2n.json" --sport 24000-24019 --conns 20
 
 # --- F3: rmmod nft_ctevent is refused while a rule uses it and succeeds
-# once the ruleset is gone; the queue slots its rules held are released,
-# the bound queue stays, and the module loads and works again.
+# once the ruleset is gone; the queues its rules held are released, the
+# bound queue stays, and the module loads and works again.
 ko=${CTEVQ_KO:-}
 if [ ! -e /sys/module/nft_ctevent/initstate ]; then
 	skip F3_rmmod "nft_ctevent is built into this kernel"
@@ -99,7 +100,7 @@ else
 		case $out in *"in use"*) ok F3_rmmod_refused_while_used ;;
 		*) fail F3_rmmod_refused_while_used "$out" ;; esac
 	fi
-	expect F3_slots_held_by_rules "1 5" "$(evq_proc ns1 | awk '{ print $1 }' | sort -n | xargs)"
+	expect F3_queues_held_by_rules "1 5" "$(evq_queues ns1)"
 	rule ns1 delete table inet f
 	# the rules' module references go in nf_tables' deferred destroy work
 	n=50
@@ -229,10 +230,9 @@ check F6_steady_equals_multicast "same messages" -- \
 	evcheck equal "$T_WORK/f6q.json" "$T_WORK/f6mc.json" --sport 29000-29059
 expect F6_steady_nothing_lost 0 "$(evq_stat ns1 1 lost)"
 
-# --- F7: one transaction moves the rule from queues 1-10 to queues 11-20
-# (20 numbers, 16 slots).  The new queues get the old ones' slots once the
-# old rule is destroyed, and the entries the old rule subscribed never
-# reach them (the slots are cleared before they are handed over).
+# --- F7: one transaction moves the rule from queues 1-10 to queues 11-20.
+# The entries the old rule subscribed never reach the new queues: an
+# entry holds the numbers of its queues.
 mk_pair
 rule ns1 add table inet f ';' add chain inet f c postrouting 0 ';' \
 	add rule inet f c ctevent 1-10
@@ -240,8 +240,8 @@ storm ns1 32000 50
 check F7_replace_to_other_queues "ctevent 1-10 -> 11-20" -- \
 	rule ns1 delete table inet f ';' add table inet f ';' \
 	add chain inet f c postrouting 0 ';' add rule inet f c ctevent 11-20
-check F7_new_queues_get_slots "queues 11-20 with slots" -- \
-	wait_queues ns1 "11 12 13 14 15 16 17 18 19 20" 10
+check F7_old_queues_released "queues 11-20 only" -- \
+	until_queues ns1 "11 12 13 14 15 16 17 18 19 20"
 listen f7 ns1 -q 11 -q 12 -q 13 -q 14 -q 15 -q 16 -q 17 -q 18 -q 19 -q 20 -b 1048576
 storm ns1 33000 100
 ct_flush ns1

@@ -8,7 +8,9 @@
 #   rule NS ARGS...          ctevq-rule in NS
 #   rule_err NAME NS ERRNO ARGS...  ctevq-rule in NS must fail with ERRNO
 #   evq_proc NS              /proc/net/netfilter/nf_conntrack_evq of NS
-#   evq_stat NS QUEUE FIELD  FIELD (portid events flags delivered unbound lost)
+#   evq_stat NS QUEUE FIELD  FIELD (portid events flags delivered unbound lost
+#                            overflow noext) of /proc/net/netfilter/nf_conntrack_evq
+#   evq_queues NS            the queue numbers that file lists
 #   evcheck ARGS...          tests/kernel/evcheck.py
 #   traffic NS ARGS...       tests/kernel/traffic.py in NS
 #   serve NS PROTO ADDR PORT COUNT   background server, waits until it listens
@@ -71,28 +73,33 @@ evq_proc() {
 	ip netns exec "$1" cat /proc/net/netfilter/nf_conntrack_evq
 }
 
-# columns: queue portid events flags delivered unbound lost slot
+# columns: queue portid events flags delivered unbound lost overflow noext
 evq_stat() {
 	local col
 	case $3 in
 	portid) col=2 ;; events) col=3 ;; flags) col=4 ;;
-	delivered) col=5 ;; unbound) col=6 ;; lost) col=7 ;; slot) col=8 ;;
+	delivered) col=5 ;; unbound) col=6 ;; lost) col=7 ;;
+	overflow) col=8 ;; noext) col=9 ;;
 	*) return 1 ;;
 	esac
 	evq_proc "$1" | awk -v q="$2" -v c="$col" '$1 == q { print $c; found = 1 } END { if (!found) print "none" }'
 }
 
-# NS QUEUES SECONDS: until /proc lists exactly QUEUES ("11 12 ..."), each
-# with a slot (a queue waits for one while the rules a transaction deleted
-# are still being destroyed)
-wait_queues() {
-	local n=$(( ${3:-10} * 10 )) got
-	while :; do
-		got=$(evq_proc "$1" | awk '$8 >= 0 { print $1 }' | sort -n | xargs)
-		[ "$got" = "$2" ] && [ "$(evq_proc "$1" | wc -l)" = "$(echo $2 | wc -w)" ] && return 0
-		[ $n -le 0 ] && { evq_proc "$1" >&2; return 1; }
-		sleep 0.1; n=$((n - 1))
+# NS: the queue numbers /proc lists, sorted
+evq_queues() {
+	evq_proc "$1" 2>/dev/null | awk '{ print $1 }' | sort -n | xargs
+}
+
+# NS QUEUES: until /proc lists exactly QUEUES (deleted rules are destroyed
+# a moment after their transaction)
+until_queues() {
+	local i
+	for i in $(seq 50); do
+		[ "$(evq_queues "$1")" = "$2" ] && return 0
+		sleep 0.1
 	done
+	echo "queues: $(evq_queues "$1" | cut -c1-200)"
+	return 1
 }
 
 evcheck() { "$PYTHON" "$EVCHECK" "$@"; }

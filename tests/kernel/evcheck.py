@@ -4,11 +4,16 @@
 evcheck.py norm FILE
     one line per connection (sorted by tuple): "KEY: EV EV ...", where EV is
     new[:STATE], update[:STATE] or destroy; STATE is the tcp state.
-evcheck.py wellformed FILE [--conns N] [--destroy-only] [--no-destroy]
+evcheck.py wellformed FILE [--conns N] [--destroy-only] [--no-destroy] [--lossy]
     every connection: exactly one NEW (nlmsg flags NLM_F_CREATE|NLM_F_EXCL)
     and it comes first, exactly one DESTROY and it comes last, nlmsg_seq 0;
     --conns: exactly N connections; --destroy-only: DESTROY messages only;
-    --no-destroy: no DESTROY expected (connections still alive).
+    --no-destroy: no DESTROY expected (connections still alive);
+    --lossy: a listener that lost messages: its DESTROY may be missing,
+    everything else holds for every connection it saw.
+evcheck.py newstatus FILE MASK
+    print the number of connections whose NEW carries a status with any
+    bit of MASK (e.g. 0x2, IPS_SEEN_REPLY: a NEW built after the reply).
 evcheck.py count FILE [TYPE]
     print the number of messages (of TYPE new/update/destroy).
 evcheck.py conns FILE
@@ -120,6 +125,10 @@ def main():
             print('%s: %s' % (k, conns[k][0].get(opts[0])))
     elif cmd == 'conns':
         print(len(conns))
+    elif cmd == 'newstatus':
+        mask = int(opts[0], 0)
+        print(sum(1 for ms in conns.values()
+                  if any(m['type'] == 'new' and m.get('status', 0) & mask for m in ms)))
     elif cmd == 'wellformed':
         errs = []
         if '--conns' in opts:
@@ -142,6 +151,8 @@ def main():
             if '--no-destroy' in opts:
                 if 'destroy' in types:
                     errs.append('%s: unexpected destroy' % k)
+            elif '--lossy' in opts and 'destroy' not in types:
+                pass
             elif types.count('destroy') != 1 or types[-1] != 'destroy':
                 errs.append('%s: %s, want one destroy last' % (k, ' '.join(types)))
         if errs:
