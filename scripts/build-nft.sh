@@ -131,7 +131,10 @@ nft=$prefix/sbin/nft
 [ -x "$nft" ] || die "no $nft"
 "$nft" --version > "$logs/nft-version.log" 2>&1 || die "$nft does not run"
 step "$("$nft" --version) at $nft"
-ldd "$nft" | grep -q "$prefix/lib/libnftnl" ||
+# not "ldd | grep -q": grep quits at the first match, ldd dies of SIGPIPE
+# and pipefail fails the check
+ldd "$nft" > "$logs/nft-ldd.log" 2>&1 || die "ldd $nft failed"
+grep -q "$prefix/lib/libnftnl" "$logs/nft-ldd.log" ||
 	die "$nft is not linked against $prefix/lib/libnftnl"
 step "linked against $prefix/lib/libnftnl.so"
 
