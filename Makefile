@@ -18,7 +18,7 @@ QEMUK    := $(B)/qemu-debug/arch/x86/boot/bzImage
 QEMUKO   := $(B)/qemu-debug/net/netfilter/nft_ctevent.ko
 TOOLS    := $(B)/bin/ctevq-listen $(B)/bin/ctevq-rule
 
-.PHONY: all kernel kernel-debug kernel-qemu tools check check-debug check-uml \
+.PHONY: all kernel kernel-base kernel-debug kernel-qemu tools check check-debug check-uml \
 	check-qemu demo series series-check bench clean distclean
 
 all: kernel tools
@@ -45,22 +45,39 @@ $(UMLDBG): $(KTREE)/.ctevq-stamp $(wildcard $(KCONF)/*.config)
 $(QEMUK): $(KTREE)/.ctevq-stamp $(wildcard $(KCONF)/*.config)
 	$(call kbuild,x86_64,$(B)/qemu-debug,$(KCONF)/netfilter.config $(KCONF)/qemu.config $(KCONF)/debug.config $(KCONF)/modules.config,bzImage modules)
 
+# The pinned release without the series, for make bench's comparisons.
+UMLBASE  := $(B)/uml-base/linux
+$(UMLBASE): $(KSRC)/.git $(wildcard $(KCONF)/*.config)
+	KCONFIG_BASE=1 scripts/kconfig.sh um $(KSRC) $(B)/uml-base $(KCONF)/netfilter.config $(KCONF)/uml.config
+	$(MAKE) -s -C $(KSRC) ARCH=um O=$(B)/uml-base CC="$(KCC)" -j$(JOBS) linux modules
+
 kernel: $(UML)
+kernel-base: $(UMLBASE)
 kernel-debug: $(UMLDBG)
 kernel-qemu: $(QEMUK)
+
+# The kernel selftest's listener (tests/kernel/85-selftest.sh runs the
+# selftest from its directory), against the tree's own UAPI headers.
+KHDR     := $(B)/khdr/.ctevq-stamp
+SELFTEST := $(KTREE)/tools/testing/selftests/net/netfilter/ctevent_listen
+$(KHDR): $(KTREE)/.ctevq-stamp
+	$(MAKE) -s -C $(KTREE) O=$(B)/khdr ARCH=x86 headers
+	touch $@
+$(SELFTEST): $(KHDR)
+	$(MAKE) -s -C $(dir $@) KHDR_INCLUDES="-isystem $(B)/khdr/usr/include" $@
 
 tools: $(TOOLS)
 $(TOOLS): $(wildcard src/*.c src/*.h) src/Makefile
 	$(MAKE) -s -C src O=$(B)
 
 # The suite in the UML guest, a smoke subset on 2 qemu vCPUs, one summary.
-check: kernel kernel-qemu tools
+check: kernel kernel-qemu tools $(SELFTEST)
 	scripts/check.sh --kernel $(UML) --runner uml --suite full \
 		--qemu-kernel $(QEMUK) --series $(KTREE)
 
-check-debug: kernel-debug kernel-qemu tools
+check-debug: kernel-debug kernel-qemu tools $(SELFTEST)
 	scripts/check.sh --kernel $(UMLDBG) --runner uml --suite full --tag debug \
-		--qemu-kernel $(QEMUK) --qemu-suite 50+70+80
+		--qemu-kernel $(QEMUK) --qemu-suite 50+70+80+90
 
 demo: kernel tools
 	scripts/run-guest.sh uml $(TOP)/tests/demo.sh $(B)/results/demo 600 $(UML) >/dev/null || true
@@ -80,5 +97,5 @@ distclean:
 	rm -rf $(B)
 
 # Benchmark (numbers from UML are only meaningful as ratios); not part of check.
-bench: kernel tools
+bench: kernel kernel-base tools
 	scripts/bench.sh

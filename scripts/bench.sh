@@ -37,8 +37,17 @@ if [ $format_only = 0 ]; then
 	kernel=$B/uml/linux
 	[ -x "$kernel" ] || { echo "bench: no UML kernel at $kernel (make kernel)" >&2; exit 1; }
 	make -s -C "$top/src" O="$B" all bench || exit 1
-	append=${BENCH_APPEND:-}
-	[ $quick = 1 ] && append="bench.REPS=1 bench.DUR=2 bench.STEP_DUR=1 bench.STEP_RATES=400,1600 bench.FLOOD_N=20000 bench.FILL_N=5000 $append"
+	# the extension-area reader, built for each kernel
+	extko() {  # KERNEL_SOURCE BUILD_DIR OUT
+		rm -rf "$3"; mkdir -p "$3"; cp "$top"/tests/bench/ctextlen/* "$3"/
+		make -s -C "$1" O="$2" ARCH=um modules >/dev/null &&
+		make -s -C "$1" O="$2" ARCH=um M="$3" modules >/dev/null &&
+			echo "$3/ctextlen.ko"
+	}
+	ko=$(extko "$B/linux-dev" "$B/uml" "$out/ctextlen-patched") || exit 1
+	kob=$(extko "$B/linux" "$B/uml-base" "$out/ctextlen-base") || exit 1
+	append="bench.EXTLEN_KO=$ko ${BENCH_APPEND:-}"
+	[ $quick = 1 ] && append="bench.REPS=1 bench.DUR=2 bench.STEP_DUR=1 bench.STEP_RATES=400,1600 bench.FLOOD_N=20000 bench.FILL_N=5000 bench.LIST_N=20000 bench.LIST_REPS=2 $append"
 	echo "bench: running the guest (about 10 minutes; --quick about 1.5)..." >&2
 	t0=$(date +%s)
 	load0=$(cut -d' ' -f1 /proc/loadavg)
@@ -47,6 +56,10 @@ if [ $format_only = 0 ]; then
 		"${BENCH_TIMEOUT:-840}" "$kernel" >&2
 	rc=$?
 	echo "bench: guest finished after $(( $(date +%s) - t0 )) s" >&2
+	# the unpatched kernel: the extension area only
+	GUEST_QUIET=1 GUEST_APPEND="bench.KERNEL=base bench.PARTS=ext bench.EXTLEN_KO=$kob" \
+		"$top/scripts/run-guest.sh" uml "$top/tests/bench/guest.sh" "$res-base" \
+		300 "$B/uml-base/linux" >&2 || rc=1
 	# timings in the guest follow the host's load: record it beside them
 	echo "host nproc=$(nproc) load_before=$load0 load_after=$(cut -d' ' -f1 /proc/loadavg) guest_seconds=$(( $(date +%s) - t0 ))" > "$out/host.raw"
 	if [ $rc != 0 ] || ! grep -qx done "$res/bench.raw" 2>/dev/null; then
@@ -58,5 +71,7 @@ if [ $format_only = 0 ]; then
 fi
 [ -s "$res/bench.raw" ] || { echo "bench: no $res/bench.raw" >&2; exit 1; }
 host=; [ -s "$out/host.raw" ] && host=$out/host.raw
-"$PY" "$top/tests/bench/format.py" "$res/bench.raw" $host > "$out/results.md" || exit 1
+base=; [ -s "$res-base/bench.raw" ] && base=$res-base/bench.raw
+cat "$res/bench.raw" $base > "$out/bench-all.raw"
+"$PY" "$top/tests/bench/format.py" "$out/bench-all.raw" $host > "$out/results.md" || exit 1
 cat "$out/results.md"

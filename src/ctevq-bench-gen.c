@@ -16,9 +16,9 @@
  *   flood ADDR PORT COUNT             one UDP flow: handshake with sink,
  *                                     one more datagram, 100 ms pause, then
  *                                     COUNT datagrams as fast as possible
- *   fill ADDR BASE COUNT              COUNT datagrams from one socket to
- *                                     ports BASE.., one conntrack entry each
- *   layout                            sizes of mirrored kernel structs
+ *   fill ADDR BASE COUNT              COUNT datagrams to ports BASE..65535
+ *                                     (another source port for each round),
+ *                                     one conntrack entry each
  * Results go to stdout as key=value pairs.
  */
 #define _GNU_SOURCE
@@ -289,81 +289,25 @@ static int cmd_flood(const char *ip, int port, long count)
 static int cmd_fill(const char *ip, int base, long count)
 {
 	struct sockaddr_in dst = addr_of(ip, base);
-	long sent = 0;
-	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	long ports = 65536 - base, sent = 0;
+	int s = -1;
 
-	if (s < 0)
-		die("fill socket");
 	for (long i = 0; i < count; i++) {
-		dst.sin_port = htons(base + i % (65536 - base));
+		/* a new source port when the destination ports are used up */
+		if (i % ports == 0) {
+			if (s >= 0)
+				close(s);
+			s = socket(AF_INET, SOCK_DGRAM, 0);
+			if (s < 0)
+				die("fill socket");
+		}
+		dst.sin_port = htons(base + i % ports);
 		if (sendto(s, "x", 1, 0, (struct sockaddr *)&dst, sizeof(dst)) == 1)
 			sent++;
 	}
+	if (s >= 0)
+		close(s);
 	printf("sent=%ld\n", sent);
-	return 0;
-}
-
-/*
- * Mirrors of kernel structs (x86_64; UML on x86_64 has the same ABI), for
- * a layout computed by the compiler rather than by hand.  They must follow
- * build/linux-dev: net/netfilter/nf_conntrack_netlink.c (struct ctnl_evq)
- * and include/net/netfilter/nf_conntrack_ecache.h.
- */
-struct m_sk_buff_head { void *next, *prev; uint32_t qlen; uint32_t lock; };
-struct m_work_struct { long data; void *next, *prev; void (*func)(void *); };
-struct m_timer_list {
-	void *next, **pprev;
-	unsigned long expires;
-	void (*function)(void *);
-	uint32_t flags;
-};
-struct m_delayed_work {
-	struct m_work_struct work;
-	struct m_timer_list timer;
-	void *wq;
-	int cpu;
-};
-struct m_ctnl_evq {
-	uint32_t portid, flags;
-	uint16_t num;
-	uint8_t slot, events;
-	unsigned int rules;
-	long delivered, unbound, lost;	/* atomic_long_t */
-	void *net;
-	struct m_sk_buff_head backlog;
-	struct m_delayed_work retry;
-};
-struct m_ecache_vanilla {		/* 6.18 without the series */
-	unsigned long cache;
-	uint16_t ctmask, expmask;
-	uint32_t missed, portid;
-};
-struct m_ecache_patched {
-	unsigned long cache;
-	uint16_t ctmask, expmask;
-	uint32_t missed, portid;
-	int evq;			/* atomic_t */
-};
-
-static int cmd_layout(void)
-{
-	static const unsigned int kmalloc_sizes[] = {
-		8, 16, 32, 64, 96, 128, 192, 256, 512, 1024,
-	};
-	size_t q = sizeof(struct m_ctnl_evq);
-	unsigned int bucket = 0;
-
-	for (unsigned int i = 0; i < sizeof(kmalloc_sizes) / sizeof(kmalloc_sizes[0]); i++)
-		if (kmalloc_sizes[i] >= q) {
-			bucket = kmalloc_sizes[i];
-			break;
-		}
-	printf("ctnl_evq_sizeof=%zu ctnl_evq_kmalloc=%u "
-	       "ecache_sizeof_vanilla=%zu ecache_sizeof_patched=%zu "
-	       "ecache_evq_offset=%zu\n",
-	       q, bucket, sizeof(struct m_ecache_vanilla),
-	       sizeof(struct m_ecache_patched),
-	       offsetof(struct m_ecache_patched, evq));
 	return 0;
 }
 
@@ -381,10 +325,8 @@ int main(int argc, char **argv)
 		return cmd_flood(argv[2], atoi(argv[3]), atol(argv[4]));
 	if (argc == 5 && !strcmp(argv[1], "fill"))
 		return cmd_fill(argv[2], atoi(argv[3]), atol(argv[4]));
-	if (argc == 2 && !strcmp(argv[1], "layout"))
-		return cmd_layout();
 	fprintf(stderr,
 		"Usage: " PROG " server BASE NPORTS [READY] | conns ADDR BASE NPORTS RATE SECS |\n"
-		"       sink PORT [READY] | flood ADDR PORT COUNT | fill ADDR BASE COUNT | layout\n");
+		"       sink PORT [READY] | flood ADDR PORT COUNT | fill ADDR BASE COUNT\n");
 	return 2;
 }

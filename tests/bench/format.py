@@ -3,7 +3,7 @@
 
 Usage: format.py BENCH_RAW [HOST_RAW] > results.md
 Every number is the median over the repetitions; ratios are ratios of
-medians.  The last five lines are the summary the issue asks for.
+medians.  The last lines are the summary.
 """
 import statistics
 import sys
@@ -55,7 +55,6 @@ def main():
     host = next((r for r in rows if r['kind'] == 'host'), None)
     param = next((r for r in rows if r['kind'] == 'param'), {})
     env = next((r for r in rows if r['kind'] == 'env'), {})
-    layout = next((r for r in rows if r['kind'] == 'layout'), {})
     out = []
     p = out.append
 
@@ -218,48 +217,83 @@ def main():
 
     # ---- part 3 ------------------------------------------------------------------
     mem = [r for r in rows if r['kind'] == 'mem']
-    p('## 3. Memory')
+    p('## 3. Memory: slab')
     p('')
     p(f"/proc/slabinfo: {env.get('slabinfo', '?')}, /sys/kernel/slab: {env.get('slub_sysfs', '?')} "
       '(tinyconfig with SLUB_TINY: no per-cache statistics). Method: growth of '
       '/proc/meminfo `Slab` per conntrack entry created, '
       f"{param.get('fill_n', '?')} UDP entries per case, none freed during the "
       'measurement (caches only grow, so the growth is the new entries: nf_conn '
-      'object plus its extension area, in whatever slab they land).')
+      'object plus its extension area, in whatever slab they land). Both cases '
+      'have a multicast listener, so their entries carry the event cache alike.')
     p('')
     p('| entries | bytes per entry, per repetition | median |')
     p('|---|---|---|')
     mm = {}
-    mnames = {'no_listener': 'no listener, no queue (no event cache extension)',
-              'unsubscribed': 'queue 1 bound, rule matches nothing: not subscribed',
-              'subscribed': 'queue 1 bound, every entry subscribed'}
-    for mode in ['no_listener', 'unsubscribed', 'subscribed']:
+    mnames = {'no_rules': 'netns without ctevent rules',
+              'rules': 'netns with a ctevent rule, every entry subscribed to a bound queue'}
+    for mode in ['no_rules', 'rules']:
         vals = [num(r.get('bytes_per_entry'), None) for r in mem if r.get('mode') == mode]
         mm[mode] = med(vals)
         p(f"| {mnames[mode]} | {', '.join(fmt(v) for v in vals)} | {fmt(mm[mode])} |")
     deltas = []
     for rep in sorted({r.get('rep') for r in mem}, key=lambda x: num(x)):
-        s = [num(r.get('bytes_per_entry'), None) for r in mem if r.get('rep') == rep and r.get('mode') == 'subscribed']
-        u = [num(r.get('bytes_per_entry'), None) for r in mem if r.get('rep') == rep and r.get('mode') == 'unsubscribed']
-        if s and u and s[0] is not None and u[0] is not None:
-            deltas.append(s[0] - u[0])
+        s_ = [num(r.get('bytes_per_entry'), None) for r in mem if r.get('rep') == rep and r.get('mode') == 'rules']
+        u = [num(r.get('bytes_per_entry'), None) for r in mem if r.get('rep') == rep and r.get('mode') == 'no_rules']
+        if s_ and u and s_[0] is not None and u[0] is not None:
+            deltas.append(s_[0] - u[0])
     delta = med(deltas)
     p('')
-    p(f"Delta subscribed - unsubscribed per repetition: {', '.join(fmt(v) for v in deltas) or 'n/a'}; "
-      f"median {fmt(delta)} bytes.")
+    p(f"Delta with rules - without per repetition: {', '.join(fmt(v) for v in deltas) or 'n/a'}; "
+      f"median {fmt(delta)} bytes (the extension area is allocated in 128-byte "
+      'steps at least, so a 16-byte extension that fits shows up as 0).')
     p('')
-    p('Structural check (computed by gcc from mirrors of the kernel structs in '
-      'src/ctevq-bench-gen.c, x86_64 ABI as UML/x86_64): struct nf_conntrack_ecache is '
-      f"{layout.get('ecache_sizeof_vanilla', '?')} bytes in vanilla 6.18 and "
-      f"{layout.get('ecache_sizeof_patched', '?')} bytes with the series (the `evq` word "
-      f"sits at offset {layout.get('ecache_evq_offset', '?')}, in what was tail padding), "
-      'and a subscription only sets bits in it: no allocation per subscribed entry.')
+
+    # ---- part 4 ------------------------------------------------------------------
+    ext = [r for r in rows if r['kind'] == 'ext' and 'entries' in r]
+    p('## 4. Memory: extension area')
     p('')
-    p(f"Per bound queue: one kzalloc(sizeof(struct ctnl_evq)) = "
-      f"{layout.get('ctnl_evq_sizeof', '?')} bytes, served from kmalloc-"
-      f"{layout.get('ctnl_evq_kmalloc', '?')} (computed from the struct layout, not "
-      'measured: one object is below what /proc/meminfo can resolve). The per-netns '
-      'array of 16 queue pointers (128 bytes) exists whether queues are used or not.')
+    p('ct->ext->len of every entry, read by a module (tests/bench/ctextlen) on this '
+      f"kernel and on the unpatched {env.get('kernel', '?')} in a second guest; "
+      f"{param.get('ext_n', '?')} UDP entries per case. On the unpatched kernel, "
+      '"with rules" has the same ruleset with a counter instead of the ctevent rule.')
+    p('')
+    p('| case | kernel | entries | ext->len min | max | mean |')
+    p('|---|---|---|---|---|---|')
+    avg = {}
+    for mode in ['no_rules', 'rules']:
+        for k in ['base', 'patched']:
+            r = next((x for x in ext if x.get('mode') == mode and x.get('kernel') == k), None)
+            if not r:
+                continue
+            n = num(r.get('entries'))
+            avg[(mode, k)] = num(r.get('ext_len_sum')) / n if n else None
+            p(f"| {mnames[mode]} | {k} | {r.get('entries')} | {r.get('ext_len_min')} | "
+              f"{r.get('ext_len_max')} | {fmt(avg[(mode, k)])} |")
+    p('')
+
+    def growth(mode):
+        a_, b_ = avg.get((mode, 'patched')), avg.get((mode, 'base'))
+        return None if a_ is None or b_ is None else a_ - b_
+    g0, g1 = growth('no_rules'), growth('rules')
+
+    # ---- part 5 ------------------------------------------------------------------
+    lst = [r for r in rows if r['kind'] == 'list']
+    p('## 5. No cross-netns cost')
+    p('')
+    p(f"`conntrack -L` of {param.get('list_n', '?')} entries in one netns, quiet and "
+      'while another netns runs a tight bind/unbind loop and a rule add/delete loop '
+      '(at nice 19: one CPU), in turn; seconds per run.')
+    p('')
+    p('| mode | seconds, per repetition | median | entries listed |')
+    p('|---|---|---|---|')
+    lm = {}
+    for mode in ['quiet', 'loops']:
+        vals = [num(r.get('seconds'), None) for r in lst if r.get('mode') == mode]
+        lm[mode] = med(vals)
+        listed = sorted({r.get('listed') for r in lst if r.get('mode') == mode})
+        p(f"| {mode} | {', '.join(fmt(v, 3) for v in vals)} | {fmt(lm[mode], 3)} | {', '.join(listed)} |")
+    r_list = ratio(lm.get('loops'), lm.get('quiet'))
     p('')
 
     # ---- notes -------------------------------------------------------------------
@@ -298,6 +332,9 @@ def main():
       f"userspace_filter={rate(maxrate.get('userspace_filter'))} "
       f"bpf_filter={rate(maxrate.get('bpf_filter'))}")
     p(f"bytes_per_entry_delta = {'n/a' if delta is None else f'{delta:.1f}'}")
+    p(f"bytes_per_entry netns_without_rules={fmt(g0, 0)} netns_with_rules={fmt(g1, 0)}")
+    p(f"slab_bytes_per_entry netns_with_rules-netns_without_rules = {fmt(delta)}")
+    p(f"ratio conntrack_list_time bind_loop_other_netns/quiet = {r3(r_list)}")
     print('\n'.join(out))
 
 
