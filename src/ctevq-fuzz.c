@@ -251,7 +251,7 @@ static void put_unknown_attrs(struct nlmsghdr *nlh, uint16_t maxtype)
 }
 
 /* queue numbers: mostly a small pool, so that binds, unbinds and rules
- * meet (the kernel has 16 queue slots per netns) */
+ * meet */
 static uint32_t pick_queue(void)
 {
 	static const uint16_t pool[] = { 0, 1, 2, 3, 4, 5, 65535, 65534 };
@@ -832,7 +832,7 @@ static void build_nft_dgram(struct dgram *d, int setup)
 		goto end;
 	}
 	if (r < 25) {
-		/* valid: commits (unless slots run out) */
+		/* valid: commits */
 		n = 1 + rn(4);
 		if (chance(30))
 			gen_delrule(d);

@@ -152,6 +152,25 @@ else
 	fail S12_dump_equals_proc "$(cat "$T_WORK/dump.err"; diff <(sort "$T_WORK/dump") <(sort "$T_WORK/proc") | head -5)"
 fi
 expect S12_dump_shows_binding "0x4 0x1" "$(awk '$1 == 12 { print $3, $4 }' "$T_WORK/dump")"
+# the ynl specs drive the same operations (tools/net/ynl of the tree)
+ynl=$TOP/build/linux-dev/tools/net/ynl/pyynl/cli.py
+spec=$TOP/build/linux-dev/Documentation/netlink/specs/conntrack.yaml
+hdr='"nfgen-family": 0, "version": 0, "res-id": 0'
+if [ ! -r "$ynl" ] || ! /usr/bin/python3 -c 'import yaml' 2>/dev/null; then
+	for c in S12_ynl_dump S8_ynl_bind S8_ynl_ebusy; do
+		skip $c "no $ynl or no python3-yaml"
+	done
+else
+	ynl() { ip netns exec ns4 /usr/bin/python3 "$ynl" --no-schema --spec "$spec" "$@" 2>&1; }
+	out=$(ynl --dump evq-get)
+	case $out in *"'num': 12,"*"'portid': "[1-9]*) ok S12_ynl_dump ;;
+	*) fail S12_ynl_dump "$out" ;; esac
+	out=$(ynl --do evq-cfg --json "{$hdr, \"num\": 40, \"cmd\": \"bind\", \"events\": [\"new\", \"destroy\"]}")
+	[ "$out" = None ] && ok S8_ynl_bind || fail S8_ynl_bind "$out"
+	out=$(ynl --do evq-cfg --json "{$hdr, \"num\": 12, \"cmd\": \"bind\"}")
+	case $out in *"error: -16"*"queue is bound by another socket"*) ok S8_ynl_ebusy ;;
+	*) fail S8_ynl_ebusy "$out" ;; esac
+fi
 stop_listeners
 cleanup_ns ns3 ns4
 dmesg_clean && ok kernel_log_clean || fail kernel_log_clean "splat in kernel log"

@@ -21,8 +21,9 @@ if [ -n "$CTEVQ_KO" ] && [ ! -d /sys/module/nft_ctevent ]; then
 	insmod "$CTEVQ_KO" || echo "FAIL: insmod_nft_ctevent: cannot load $CTEVQ_KO"
 fi
 # The debug kernel (KASAN, lockdep, kmemleak) is several times slower: the
-# reliable-delivery test uses fewer connections there.
-[ "$tag" = debug ] && export CTEVQ_RELIABLE_CONNS=${CTEVQ_RELIABLE_CONNS:-4000}
+# reliable-delivery and isolation tests use fewer connections there.
+[ "$tag" = debug ] && export CTEVQ_RELIABLE_CONNS=${CTEVQ_RELIABLE_CONNS:-4000} \
+	CTEVQ_ISO_CONNS=${CTEVQ_ISO_CONNS:-4000}
 case $suite in
 smoke) tests="00-smoke.sh 30-control.sh 60-smp.sh" ;;
 [0-9][0-9]*)	# e.g. 10+20: the tests numbered 10 and 20
