@@ -68,6 +68,6 @@ echo "=== conntrack -E (multicast, unchanged)"
 cat "$T_WORK/mc.txt"
 echo
 echo "=== /proc/net/netfilter/nf_conntrack_evq"
-echo "queue     portid events flags delivered unbound lost slot"
+echo "queue     portid events flags delivered unbound lost overflow noext"
 evq_proc ns1
 cleanup_ns

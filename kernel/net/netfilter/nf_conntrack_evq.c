@@ -298,11 +298,11 @@ static bool nf_ct_evq_destroy(struct nf_ct_evq *q)
 
 	lockdep_assert_held(&en->mutex);
 
+	/* unhashed first: a delivery that finds the queue dead looks again */
+	hlist_del_rcu(&q->node);
 	spin_lock_bh(&q->lock);
 	q->dead = true;
 	spin_unlock_bh(&q->lock);
-
-	hlist_del_rcu(&q->node);
 	call_rcu(&q->rcu, nf_ct_evq_free_rcu);
 
 	return --en->count == 0 && en->exiting;
@@ -874,6 +874,12 @@ void nf_ct_evq_subscribe(struct nf_conn *ct, struct nf_conn_evq *evq,
 	if (nf_ct_is_dying(ct))
 		return;
 
+	/* the first free word, if any: words are taken in order */
+	for (i = 0; i < NF_CT_EVQ_PER_CT && READ_ONCE(evq->sub[i]); i++)
+		;
+	if (i == NF_CT_EVQ_PER_CT)
+		goto overflow;
+
 	/* what the packet changed goes to the listeners it had so far */
 	confirmed = nf_ct_is_confirmed(ct);
 	if (confirmed) {
@@ -882,6 +888,7 @@ void nf_ct_evq_subscribe(struct nf_conn *ct, struct nf_conn_evq *evq,
 		local_bh_enable();
 	}
 
+	/* from the start: another CPU may have subscribed it meanwhile */
 	for (i = 0; i < NF_CT_EVQ_PER_CT; i++) {
 		u32 sub = READ_ONCE(evq->sub[i]);
 
@@ -890,18 +897,18 @@ void nf_ct_evq_subscribe(struct nf_conn *ct, struct nf_conn_evq *evq,
 			if (!sub)
 				break;
 		}
-		/* another CPU was faster */
 		if (FIELD_GET(NF_CT_EVQ_NUM, sub) == q->num)
 			return;
 	}
-
-	if (i == NF_CT_EVQ_PER_CT) {
-		this_cpu_inc(q->stats->overflow);
-		return;
-	}
+	if (i == NF_CT_EVQ_PER_CT)
+		goto overflow;
 
 	if (confirmed)
 		nf_ct_evq_send_new(ct, evq, i, q);
+	return;
+
+overflow:
+	this_cpu_inc(q->stats->overflow);
 }
 EXPORT_SYMBOL_GPL(nf_ct_evq_subscribe);
 

@@ -17,6 +17,7 @@ source lib.sh
 
 ret=0
 tmpdir=""
+listeners=()
 
 cleanup()
 {
@@ -72,6 +73,7 @@ listen()
 
 	shift
 	ip netns exec "$ns1" ./ctevent_listen -t 30 "$@" > "$tmpdir/$name" 2> "$tmpdir/$name.err" &
+	listeners+=($!)
 	for i in $(seq 1 50); do
 		grep -q listening "$tmpdir/$name.err" && return 0
 		sleep 0.1
@@ -131,8 +133,8 @@ sleep 1
 check "queue bound elsewhere gives EBUSY" "Device or resource busy" \
 	"$(ip netns exec "$ns1" ./ctevent_listen -q 1 -x)"
 
-ip netns pids "$ns1" | xargs -r kill 2>/dev/null
-wait 2>/dev/null
+kill "${listeners[@]}" 2>/dev/null
+wait "${listeners[@]}" 2>/dev/null
 
 # 1.
 first=$(events_of q1 40000 | cut -d' ' -f1)
