@@ -75,9 +75,12 @@ check: kernel kernel-qemu tools $(SELFTEST)
 	scripts/check.sh --kernel $(UML) --runner uml --suite full \
 		--qemu-kernel $(QEMUK) --series $(KTREE)
 
+# The debug kernels: UML for the functional tests, the 2-vCPU qemu guest
+# for the fuzzer, reliable delivery, faults and isolation (each test runs
+# on one of them: both are slow).
 check-debug: kernel-debug kernel-qemu tools $(SELFTEST)
-	scripts/check.sh --kernel $(UMLDBG) --runner uml --suite full --tag debug \
-		--qemu-kernel $(QEMUK) --qemu-suite 50+70+80+90
+	scripts/check.sh --kernel $(UMLDBG) --runner uml --suite 00+10+20+30+40+60+85 \
+		--tag debug --qemu-kernel $(QEMUK) --qemu-suite 50+70+80+90
 
 demo: kernel tools
 	scripts/run-guest.sh uml $(TOP)/tests/demo.sh $(B)/results/demo 600 $(UML) >/dev/null || true

@@ -10,11 +10,12 @@
  *
  *   A queue exists in a netns while rules refer to its number
  *   (nf_ct_evq_get()) or a socket is bound to it.  The queues of a netns
- *   are in a hash table keyed by number, created with the first queue and
- *   freed with the netns.  Lookups are RCU; creation, binding and release
- *   take the netns's nf_ct_evq_net.mutex, nothing global.  A released
- *   queue is unhashed and marked dead under its lock, and freed after a
- *   grace period.
+ *   are in an XArray indexed by number (nfnetlink_queue's 16-bucket hash
+ *   would grow chains of thousands: a rule naming a range holds every
+ *   queue of it), created with the first queue and freed with the netns.
+ *   Lookups are RCU; creation, binding and release take the netns's
+ *   nf_ct_evq_net.mutex, nothing global.  A released queue is erased and
+ *   then marked dead under its lock, and freed after a grace period.
  *
  *   q->lock protects the binding (portid, cookie, events, flags) and is
  *   held while anything is sent to the queue, so a delivery never uses a
@@ -72,6 +73,7 @@
 #include <linux/seq_file.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
+#include <linux/xarray.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <net/netlink.h>
@@ -79,7 +81,6 @@
 #include <net/netfilter/nf_conntrack_ecache.h>
 #include <net/netfilter/nf_conntrack_evq.h>
 
-#define NF_CT_EVQ_BUCKETS	256
 #define NF_CT_EVQ_COOKIE_DONE	FIELD_MAX(NF_CT_EVQ_COOKIE)
 #define NF_CT_EVQ_COOKIE_LAST	(NF_CT_EVQ_COOKIE_DONE - 1)
 
@@ -98,7 +99,6 @@ struct nf_ct_evq_stats {
 };
 
 struct nf_ct_evq {
-	struct hlist_node	node;
 	struct nf_ct_evq_net	*evqnet;
 	struct nf_ct_evq_stats __percpu *stats;
 	unsigned int		rules;		/* under evqnet->mutex */
@@ -116,12 +116,11 @@ struct nf_ct_evq {
 
 struct nf_ct_evq_net {
 	struct mutex		mutex;		/* queue changes */
-	unsigned int		count;
+	struct xarray		queues;		/* by number */
 	u16			cookie;
 	bool			exiting;
 	struct proc_dir_entry	*proc;
 	struct rcu_head		rcu;
-	struct hlist_head	table[NF_CT_EVQ_BUCKETS];
 };
 
 const struct nf_ct_evq_hook __rcu *nf_ct_evq_hook __read_mostly;
@@ -165,16 +164,10 @@ static struct nf_ct_evq_net *nf_ct_evq_net_rcu(const struct net *net)
 	return rcu_dereference(nf_ct_pernet(net)->ecache.evq);
 }
 
+/* under rcu_read_lock() or en->mutex */
 static struct nf_ct_evq *nf_ct_evq_lookup(struct nf_ct_evq_net *en, u16 num)
 {
-	struct nf_ct_evq *q;
-
-	hlist_for_each_entry_rcu(q, &en->table[num % NF_CT_EVQ_BUCKETS], node,
-				 lockdep_is_held(&en->mutex))
-		if (q->num == num)
-			return q;
-
-	return NULL;
+	return xa_load(&en->queues, num);
 }
 
 static void nf_ct_evq_stats_sum(const struct nf_ct_evq *q,
@@ -201,12 +194,12 @@ static int nf_ct_evq_seq_show(struct seq_file *s, void *v)
 	struct nf_ct_evq_stats sum;
 	struct nf_ct_evq_net *en;
 	struct nf_ct_evq *q;
-	unsigned int i;
+	unsigned long num;
 
 	rcu_read_lock();
 	en = nf_ct_evq_net_rcu(seq_file_single_net(s));
-	for (i = 0; en && i < NF_CT_EVQ_BUCKETS; i++) {
-		hlist_for_each_entry_rcu(q, &en->table[i], node) {
+	if (en) {
+		xa_for_each(&en->queues, num, q) {
 			nf_ct_evq_stats_sum(q, &sum);
 			seq_printf(s, "%5u %10u %#x %#x %llu %llu %llu %llu %llu\n",
 				   q->num, READ_ONCE(q->portid),
@@ -226,7 +219,6 @@ static struct nf_ct_evq_net *nf_ct_evq_net_get(struct net *net)
 {
 	struct nf_conntrack_net *cnet = nf_ct_pernet(net);
 	struct nf_ct_evq_net *en, *old;
-	unsigned int i;
 
 	en = rcu_dereference_protected(cnet->ecache.evq, true);
 	if (en)
@@ -237,8 +229,7 @@ static struct nf_ct_evq_net *nf_ct_evq_net_get(struct net *net)
 		return ERR_PTR(-ENOMEM);
 
 	mutex_init(&en->mutex);
-	for (i = 0; i < NF_CT_EVQ_BUCKETS; i++)
-		INIT_HLIST_HEAD(&en->table[i]);
+	xa_init(&en->queues);
 
 	old = unrcu_pointer(cmpxchg(&cnet->ecache.evq, NULL,
 				    RCU_INITIALIZER(en)));
@@ -258,6 +249,7 @@ static struct nf_ct_evq_net *nf_ct_evq_net_get(struct net *net)
 static struct nf_ct_evq *nf_ct_evq_create(struct nf_ct_evq_net *en, u16 num)
 {
 	struct nf_ct_evq *q;
+	int err = -ENOMEM;
 
 	lockdep_assert_held(&en->mutex);
 
@@ -266,19 +258,24 @@ static struct nf_ct_evq *nf_ct_evq_create(struct nf_ct_evq_net *en, u16 num)
 		return ERR_PTR(-ENOMEM);
 
 	q->stats = alloc_percpu_gfp(struct nf_ct_evq_stats, GFP_KERNEL_ACCOUNT);
-	if (!q->stats) {
-		kfree(q);
-		return ERR_PTR(-ENOMEM);
-	}
+	if (!q->stats)
+		goto err_free;
 
 	q->evqnet = en;
 	q->num = num;
 	q->events = CTNL_EVQ_EV_ALL;
 	spin_lock_init(&q->lock);
-	hlist_add_head_rcu(&q->node, &en->table[num % NF_CT_EVQ_BUCKETS]);
-	en->count++;
+	err = xa_insert(&en->queues, num, q, GFP_KERNEL_ACCOUNT);
+	if (err)
+		goto err_free_stats;
 
 	return q;
+
+err_free_stats:
+	free_percpu(q->stats);
+err_free:
+	kfree(q);
+	return ERR_PTR(err);
 }
 
 static void nf_ct_evq_free_rcu(struct rcu_head *head)
@@ -298,14 +295,14 @@ static bool nf_ct_evq_destroy(struct nf_ct_evq *q)
 
 	lockdep_assert_held(&en->mutex);
 
-	/* unhashed first: a delivery that finds the queue dead looks again */
-	hlist_del_rcu(&q->node);
+	/* erased first: a delivery that finds the queue dead looks again */
+	xa_erase(&en->queues, q->num);
 	spin_lock_bh(&q->lock);
 	q->dead = true;
 	spin_unlock_bh(&q->lock);
 	call_rcu(&q->rcu, nf_ct_evq_free_rcu);
 
-	return --en->count == 0 && en->exiting;
+	return en->exiting && xa_empty(&en->queues);
 }
 
 /* The socket gives up the queue; the netns is alive, so it is not the last. */
@@ -322,40 +319,62 @@ static void nf_ct_evq_release(struct nf_ct_evq *q)
 
 static void nf_ct_evq_net_free(struct nf_ct_evq_net *en)
 {
+	xa_destroy(&en->queues);
 	mutex_destroy(&en->mutex);
 	kfree_rcu(en, rcu);
 }
 
-/* A reference from the ruleset: the queue exists while rules use it. */
-struct nf_ct_evq *nf_ct_evq_get(struct net *net, u16 num)
+/* A rule's references to the queues @num .. @num + @total - 1, in @queues:
+ * a queue exists while rules use it, whether or not a socket is bound.
+ */
+int nf_ct_evq_get(struct net *net, u16 num, unsigned int total,
+		  struct nf_ct_evq **queues)
 {
 	struct nf_ct_evq_net *en;
-	struct nf_ct_evq *q;
+	unsigned int i;
+	int err = 0;
 
 	en = nf_ct_evq_net_get(net);
 	if (IS_ERR(en))
-		return ERR_CAST(en);
+		return PTR_ERR(en);
 
 	mutex_lock(&en->mutex);
-	q = nf_ct_evq_lookup(en, num);
-	if (!q)
-		q = nf_ct_evq_create(en, num);
-	if (!IS_ERR(q))
+	for (i = 0; i < total; i++) {
+		struct nf_ct_evq *q = nf_ct_evq_lookup(en, num + i);
+
+		if (!q)
+			q = nf_ct_evq_create(en, num + i);
+		if (IS_ERR(q)) {
+			err = PTR_ERR(q);
+			break;
+		}
 		q->rules++;
+		queues[i] = q;
+		cond_resched();
+	}
+	/* the netns is alive: none of these can be its last queue */
+	while (err && i--)
+		if (--queues[i]->rules == 0 && !queues[i]->portid)
+			nf_ct_evq_destroy(queues[i]);
 	mutex_unlock(&en->mutex);
 
-	return q;
+	return err;
 }
 EXPORT_SYMBOL_GPL(nf_ct_evq_get);
 
-void nf_ct_evq_put(struct nf_ct_evq *q)
+void nf_ct_evq_put(struct nf_ct_evq **queues, unsigned int total)
 {
-	struct nf_ct_evq_net *en = q->evqnet;
+	struct nf_ct_evq_net *en = queues[0]->evqnet;
 	bool last = false;
+	unsigned int i;
 
 	mutex_lock(&en->mutex);
-	if (--q->rules == 0 && !q->portid)
-		last = nf_ct_evq_destroy(q);
+	for (i = 0; i < total; i++) {
+		struct nf_ct_evq *q = queues[i];
+
+		if (--q->rules == 0 && !q->portid && nf_ct_evq_destroy(q))
+			last = true;
+	}
 	mutex_unlock(&en->mutex);
 
 	/* the netns went first: its last rule frees what is left */
@@ -499,32 +518,28 @@ nla_put_failure:
 	return -EMSGSIZE;
 }
 
-/* The queues of the socket's netns: cb->args[0] is the bucket to go on
- * with, cb->args[1] the number of its queues already dumped.
+/* The queues of the socket's netns, by number: cb->args[0] is the number
+ * to go on from.
  */
 int nf_ct_evq_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct nf_ct_evq_net *en;
-	unsigned long i, n;
 	struct nf_ct_evq *q;
+	unsigned long num;
 
 	rcu_read_lock();
 	en = nf_ct_evq_net_rcu(sock_net(skb->sk));
-	for (i = cb->args[0]; en && i < NF_CT_EVQ_BUCKETS; i++) {
-		n = 0;
-		hlist_for_each_entry_rcu(q, &en->table[i], node) {
-			if (n++ < cb->args[1])
-				continue;
+	if (en) {
+		xa_for_each_start(&en->queues, num, q, cb->args[0]) {
 			if (nf_ct_evq_fill(skb, q, NETLINK_CB(cb->skb).portid,
 					   cb->nlh->nlmsg_seq) < 0) {
-				cb->args[0] = i;
-				cb->args[1] = n - 1;
+				/* this one goes into the next message */
+				cb->args[0] = num;
 				goto out;
 			}
 		}
-		cb->args[1] = 0;
 	}
-	cb->args[0] = i;
+	cb->args[0] = U16_MAX + 1;
 out:
 	rcu_read_unlock();
 
@@ -540,9 +555,8 @@ static int nf_ct_evq_rcv_nl_event(struct notifier_block *this,
 {
 	struct netlink_notify *n = ptr;
 	struct nf_ct_evq_net *en;
-	struct hlist_node *tmp;
 	struct nf_ct_evq *q;
-	unsigned int i;
+	unsigned long num;
 
 	if (event != NETLINK_URELEASE || n->protocol != NETLINK_NETFILTER)
 		return NOTIFY_DONE;
@@ -553,10 +567,9 @@ static int nf_ct_evq_rcv_nl_event(struct notifier_block *this,
 		return NOTIFY_DONE;
 
 	mutex_lock(&en->mutex);
-	for (i = 0; i < NF_CT_EVQ_BUCKETS; i++)
-		hlist_for_each_entry_safe(q, tmp, &en->table[i], node)
-			if (q->portid == n->portid)
-				nf_ct_evq_release(q);
+	xa_for_each(&en->queues, num, q)
+		if (q->portid == n->portid)
+			nf_ct_evq_release(q);
 	mutex_unlock(&en->mutex);
 
 	return NOTIFY_DONE;
@@ -916,9 +929,8 @@ void nf_conntrack_evq_pernet_fini(struct net *net)
 {
 	struct nf_conntrack_net *cnet = nf_ct_pernet(net);
 	struct nf_ct_evq_net *en;
-	struct hlist_node *tmp;
 	struct nf_ct_evq *q;
-	unsigned int i;
+	unsigned long num;
 	bool last;
 
 	en = rcu_dereference_protected(cnet->ecache.evq, true);
@@ -930,12 +942,11 @@ void nf_conntrack_evq_pernet_fini(struct net *net)
 
 	/* queues still held by rules go with the ruleset */
 	mutex_lock(&en->mutex);
-	for (i = 0; i < NF_CT_EVQ_BUCKETS; i++)
-		hlist_for_each_entry_safe(q, tmp, &en->table[i], node)
-			if (q->portid)
-				nf_ct_evq_release(q);
+	xa_for_each(&en->queues, num, q)
+		if (q->portid)
+			nf_ct_evq_release(q);
 	en->exiting = true;
-	last = !en->count;
+	last = xa_empty(&en->queues);
 	mutex_unlock(&en->mutex);
 
 	if (last)

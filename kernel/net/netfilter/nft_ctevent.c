@@ -70,19 +70,11 @@ static const struct nla_policy nft_ctevent_policy[NFTA_CTEVENT_MAX + 1] = {
 	[NFTA_CTEVENT_FLAGS]	= NLA_POLICY_MASK(NLA_BE16, NFT_CTEVENT_F_MASK),
 };
 
-static void nft_ctevent_put_queues(struct nft_ctevent *priv, unsigned int n)
-{
-	while (n--)
-		nf_ct_evq_put(priv->queues[n]);
-	kvfree(priv->queues);
-}
-
 static int nft_ctevent_init(const struct nft_ctx *ctx,
 			    const struct nft_expr *expr,
 			    const struct nlattr * const tb[])
 {
 	struct nft_ctevent *priv = nft_expr_priv(expr);
-	unsigned int i;
 	int err;
 
 	switch (ctx->family) {
@@ -115,13 +107,10 @@ static int nft_ctevent_init(const struct nft_ctx *ctx,
 	if (!priv->queues)
 		return -ENOMEM;
 
-	for (i = 0; i < priv->queues_total; i++) {
-		priv->queues[i] = nf_ct_evq_get(ctx->net, priv->queuenum + i);
-		if (IS_ERR(priv->queues[i])) {
-			err = PTR_ERR(priv->queues[i]);
-			goto err_put;
-		}
-	}
+	err = nf_ct_evq_get(ctx->net, priv->queuenum, priv->queues_total,
+			    priv->queues);
+	if (err < 0)
+		goto err_free;
 
 	err = nf_ct_netns_get(ctx->net, ctx->family);
 	if (err < 0)
@@ -132,7 +121,9 @@ static int nft_ctevent_init(const struct nft_ctx *ctx,
 	return 0;
 
 err_put:
-	nft_ctevent_put_queues(priv, i);
+	nf_ct_evq_put(priv->queues, priv->queues_total);
+err_free:
+	kvfree(priv->queues);
 	return err;
 }
 
@@ -143,7 +134,8 @@ static void nft_ctevent_destroy(const struct nft_ctx *ctx,
 
 	nf_ct_evq_netns_put(ctx->net);
 	nf_ct_netns_put(ctx->net, ctx->family);
-	nft_ctevent_put_queues(priv, priv->queues_total);
+	nf_ct_evq_put(priv->queues, priv->queues_total);
+	kvfree(priv->queues);
 }
 
 static int nft_ctevent_dump(struct sk_buff *skb,

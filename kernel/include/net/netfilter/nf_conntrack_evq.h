@@ -82,8 +82,9 @@ static inline bool nf_ct_evq_subscribed(const struct nf_conn_evq *evq,
 	return false;
 }
 
-struct nf_ct_evq *nf_ct_evq_get(struct net *net, u16 num);
-void nf_ct_evq_put(struct nf_ct_evq *q);
+int nf_ct_evq_get(struct net *net, u16 num, unsigned int total,
+		  struct nf_ct_evq **queues);
+void nf_ct_evq_put(struct nf_ct_evq **queues, unsigned int total);
 bool nf_ct_evq_bound(const struct nf_ct_evq *q);
 void nf_ct_evq_subscribe(struct nf_conn *ct, struct nf_conn_evq *evq,
 			 struct nf_ct_evq *q);
