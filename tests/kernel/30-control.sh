@@ -126,6 +126,12 @@ check S9_range_of_4096 "ctevent 0-4095" -- rule ns3 add rule inet x c ctevent 0-
 expect S12_rule_queues_listed 4111 "$(evq_proc ns3 | wc -l)"
 rule ns3 delete table inet x
 check S12_queues_go_with_their_rules "no queue left" -- until_queues ns3 ""
+# the largest range, every queue number but one
+check S9_range_of_65535 "ctevent raw num=0,total=65535" -- rule ns3 add table inet x ';' \
+	add chain inet x c postrouting 0 ';' add rule inet x c ctevent raw num=0,total=65535
+expect S12_largest_range_listed 65535 "$(evq_proc ns3 | wc -l)"
+rule ns3 delete table inet x
+check S12_largest_range_released "no queue left" -- until_queues ns3 "" 120
 
 # --- a transaction may move every rule to other queues; an aborted one
 # leaves the queues as they were

@@ -90,11 +90,11 @@ evq_queues() {
 	evq_proc "$1" 2>/dev/null | awk '{ print $1 }' | sort -n | xargs
 }
 
-# NS QUEUES: until /proc lists exactly QUEUES (deleted rules are destroyed
-# a moment after their transaction)
+# NS QUEUES [SECONDS]: until /proc lists exactly QUEUES (deleted rules are
+# destroyed a moment after their transaction)
 until_queues() {
-	local i
-	for i in $(seq 50); do
+	local end=$((SECONDS + ${3:-5}))
+	while [ $SECONDS -le $end ]; do
 		[ "$(evq_queues "$1")" = "$2" ] && return 0
 		sleep 0.1
 	done

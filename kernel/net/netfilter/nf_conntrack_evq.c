@@ -68,7 +68,6 @@
 #include <linux/jump_label_ratelimit.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
-#include <linux/percpu.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/skbuff.h>
@@ -98,18 +97,28 @@ struct nf_ct_evq_stats {
 	u64	noext;		/* not subscribed: entry has no extension */
 };
 
+/* The counters of what is sent are kept under the lock every delivery to
+ * the queue holds anyway: per-cpu counters would save no cache line and
+ * cost memory per queue and CPU, where a rule with a range holds
+ * thousands of queues.  Those of the packet path need no lock.
+ */
 struct nf_ct_evq {
 	struct nf_ct_evq_net	*evqnet;
-	struct nf_ct_evq_stats __percpu *stats;
 	unsigned int		rules;		/* under evqnet->mutex */
 	u16			num;
 
-	spinlock_t		lock;		/* binding, sending */
+	spinlock_t		lock;		/* binding, sending, counters */
 	bool			dead;
 	u8			events;		/* CTNL_EVQ_EV_* */
 	u16			cookie;
 	u32			flags;		/* CTNL_EVQ_F_* */
 	u32			portid;		/* 0: unbound */
+	u64			delivered;
+	u64			unbound;
+	u64			lost;
+
+	atomic64_t		overflow;
+	atomic64_t		noext;
 
 	struct rcu_head		rcu;
 };
@@ -170,21 +179,16 @@ static struct nf_ct_evq *nf_ct_evq_lookup(struct nf_ct_evq_net *en, u16 num)
 	return xa_load(&en->queues, num);
 }
 
-static void nf_ct_evq_stats_sum(const struct nf_ct_evq *q,
+static void nf_ct_evq_stats_sum(struct nf_ct_evq *q,
 				struct nf_ct_evq_stats *sum)
 {
-	int cpu;
-
-	memset(sum, 0, sizeof(*sum));
-	for_each_possible_cpu(cpu) {
-		const struct nf_ct_evq_stats *st = per_cpu_ptr(q->stats, cpu);
-
-		sum->delivered += READ_ONCE(st->delivered);
-		sum->unbound += READ_ONCE(st->unbound);
-		sum->lost += READ_ONCE(st->lost);
-		sum->overflow += READ_ONCE(st->overflow);
-		sum->noext += READ_ONCE(st->noext);
-	}
+	spin_lock_bh(&q->lock);
+	sum->delivered = q->delivered;
+	sum->unbound = q->unbound;
+	sum->lost = q->lost;
+	spin_unlock_bh(&q->lock);
+	sum->overflow = atomic64_read(&q->overflow);
+	sum->noext = atomic64_read(&q->noext);
 }
 
 #ifdef CONFIG_PROC_FS
@@ -249,7 +253,7 @@ static struct nf_ct_evq_net *nf_ct_evq_net_get(struct net *net)
 static struct nf_ct_evq *nf_ct_evq_create(struct nf_ct_evq_net *en, u16 num)
 {
 	struct nf_ct_evq *q;
-	int err = -ENOMEM;
+	int err;
 
 	lockdep_assert_held(&en->mutex);
 
@@ -257,33 +261,17 @@ static struct nf_ct_evq *nf_ct_evq_create(struct nf_ct_evq_net *en, u16 num)
 	if (!q)
 		return ERR_PTR(-ENOMEM);
 
-	q->stats = alloc_percpu_gfp(struct nf_ct_evq_stats, GFP_KERNEL_ACCOUNT);
-	if (!q->stats)
-		goto err_free;
-
 	q->evqnet = en;
 	q->num = num;
 	q->events = CTNL_EVQ_EV_ALL;
 	spin_lock_init(&q->lock);
 	err = xa_insert(&en->queues, num, q, GFP_KERNEL_ACCOUNT);
-	if (err)
-		goto err_free_stats;
+	if (err) {
+		kfree(q);
+		return ERR_PTR(err);
+	}
 
 	return q;
-
-err_free_stats:
-	free_percpu(q->stats);
-err_free:
-	kfree(q);
-	return ERR_PTR(err);
-}
-
-static void nf_ct_evq_free_rcu(struct rcu_head *head)
-{
-	struct nf_ct_evq *q = container_of(head, struct nf_ct_evq, rcu);
-
-	free_percpu(q->stats);
-	kfree(q);
 }
 
 /* Called when neither a rule nor a socket uses the queue any more.  Returns
@@ -300,7 +288,7 @@ static bool nf_ct_evq_destroy(struct nf_ct_evq *q)
 	spin_lock_bh(&q->lock);
 	q->dead = true;
 	spin_unlock_bh(&q->lock);
-	call_rcu(&q->rcu, nf_ct_evq_free_rcu);
+	kfree_rcu(q, rcu);
 
 	return en->exiting && xa_empty(&en->queues);
 }
@@ -391,7 +379,7 @@ EXPORT_SYMBOL_GPL(nf_ct_evq_bound);
 
 void nf_ct_evq_noext(struct nf_ct_evq *q)
 {
-	this_cpu_inc(q->stats->noext);
+	atomic64_inc(&q->noext);
 }
 EXPORT_SYMBOL_GPL(nf_ct_evq_noext);
 
@@ -474,7 +462,7 @@ not_bound:
 }
 EXPORT_SYMBOL_GPL(nf_ct_evq_unbind);
 
-static int nf_ct_evq_fill(struct sk_buff *skb, const struct nf_ct_evq *q,
+static int nf_ct_evq_fill(struct sk_buff *skb, struct nf_ct_evq *q,
 			  u32 portid, u32 seq)
 {
 	struct nf_ct_evq_stats sum;
@@ -596,14 +584,14 @@ static int nf_ct_evq_send(struct net *net, struct nf_ct_evq *q,
 		err = hook->unicast(nskb, net, q->portid);
 
 	if (!err)
-		this_cpu_inc(q->stats->delivered);
+		q->delivered++;
 	else if (err != -ENOBUFS && err != -ENOMEM)
 		/* the socket is going away */
-		this_cpu_inc(q->stats->unbound);
+		q->unbound++;
 	else if (retry)
 		err = -EAGAIN;
 	else
-		this_cpu_inc(q->stats->lost);
+		q->lost++;
 
 	return err;
 }
@@ -685,7 +673,7 @@ static int nf_ct_evq_deliver_locked(struct nf_ct_evq *q, unsigned int i,
 		return 0;
 
 	if (!q->portid) {
-		this_cpu_inc(q->stats->unbound);
+		q->unbound++;
 		goto done;
 	}
 
@@ -719,7 +707,7 @@ static int nf_ct_evq_deliver_locked(struct nf_ct_evq *q, unsigned int i,
 		if (err) {
 			/* the update is lost with it, the DESTROY too */
 			if (ev->type == CTNL_EVQ_EV_DESTROY)
-				this_cpu_inc(q->stats->lost);
+				q->lost++;
 			goto done;
 		}
 		sub = nf_ct_evq_set_cookie(sub, q->cookie);
@@ -846,31 +834,28 @@ static void nf_ct_evq_send_new(struct nf_conn *ct, struct nf_conn_evq *evq,
 			       unsigned int i, struct nf_ct_evq *q)
 {
 	const struct nf_ct_evq_hook *hook = rcu_dereference(nf_ct_evq_hook);
-	struct sk_buff *full;
+	struct sk_buff *full = NULL;
 	u32 sub;
 
 	if (!hook || !nf_ct_evq_reports_new(ct))
 		return;
 
-	/* a listener that binds later gets it with the next event */
-	if (!READ_ONCE(q->portid)) {
-		this_cpu_inc(q->stats->unbound);
-		return;
-	}
-
-	if (!nf_ct_evq_owes_new(q, READ_ONCE(evq->sub[i]), true))
-		return;
-
-	full = hook->build(ct, NF_CT_EVQ_FULL_STATE, 0);
+	/* built outside the lock, on a guess checked under it */
+	if (READ_ONCE(q->portid) &&
+	    nf_ct_evq_owes_new(q, READ_ONCE(evq->sub[i]), true))
+		full = hook->build(ct, NF_CT_EVQ_FULL_STATE, 0);
 
 	spin_lock_bh(&q->lock);
 	sub = READ_ONCE(evq->sub[i]);
-	/* an event of the entry may have done it meanwhile */
-	if (q->portid && nf_ct_evq_owes_new(q, sub, true) &&
-	    nf_ct_evq_cookie(sub) != NF_CT_EVQ_COOKIE_DONE &&
-	    !nf_ct_is_dying(ct) &&
-	    !nf_ct_evq_send(nf_ct_net(ct), q, hook, full, false))
+	if (!q->portid) {
+		/* a listener that binds later gets it with the next event */
+		q->unbound++;
+	} else if (full && nf_ct_evq_owes_new(q, sub, true) &&
+		   nf_ct_evq_cookie(sub) != NF_CT_EVQ_COOKIE_DONE &&
+		   !nf_ct_is_dying(ct) &&
+		   !nf_ct_evq_send(nf_ct_net(ct), q, hook, full, false)) {
 		WRITE_ONCE(evq->sub[i], nf_ct_evq_set_cookie(sub, q->cookie));
+	}
 	spin_unlock_bh(&q->lock);
 
 	consume_skb(full);
@@ -921,7 +906,7 @@ void nf_ct_evq_subscribe(struct nf_conn *ct, struct nf_conn_evq *evq,
 	return;
 
 overflow:
-	this_cpu_inc(q->stats->overflow);
+	atomic64_inc(&q->overflow);
 }
 EXPORT_SYMBOL_GPL(nf_ct_evq_subscribe);
 
