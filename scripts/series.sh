@@ -55,24 +55,24 @@ for p in "$out"/0*.patch; do
 	fi
 done
 if [ $build = 1 ]; then
-	# Build in the tree itself, one commit after the other (same paths as
-	# the normal build, so ccache serves what did not change), then go
-	# back to the branch.
+	# Build every commit in a worktree of its own, one after the other
+	# (incremental builds; the tree the other targets use is not touched).
+	wt=$top/build/series-tree
+	[ -d "$wt" ] || git worktree add -q --detach "$wt" "$base"
 	n=0
 	for c in $(git rev-list --reverse "$base..ctevq"); do
 		n=$((n + 1))
-		git checkout -q "$c"
-		"$top/scripts/kconfig.sh" um "$tree" "$top/build/series-uml" \
+		git -C "$wt" checkout -q --detach "$c"
+		"$top/scripts/kconfig.sh" um "$wt" "$top/build/series-uml" \
 			"$top/kernel/config/netfilter.config" "$top/kernel/config/uml.config" 2>/dev/null || true
-		if make -s -C "$tree" ARCH=um O="$top/build/series-uml" CC="ccache gcc" \
-			-j"$(nproc)" linux > "$out/build-$n.log" 2>&1; then
+		if make -s -C "$wt" ARCH=um O="$top/build/series-uml" CC="ccache gcc" \
+			-j"${JOBS:-$(nproc)}" linux > "$out/build-$n.log" 2>&1; then
 			echo "build: ok      patch $n"
 		else
 			echo "build: FAILED  patch $n (see $out/build-$n.log)"
 			bad=1
 		fi
 	done
-	git checkout -q ctevq
 fi
 echo "series: $(ls "$out"/0*.patch | wc -l) files in $out"
 exit $bad
