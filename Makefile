@@ -63,8 +63,10 @@ SELFTEST := $(KTREE)/tools/testing/selftests/net/netfilter/ctevent_listen
 $(KHDR): $(KTREE)/.ctevq-stamp
 	$(MAKE) -s -C $(KTREE) O=$(B)/khdr ARCH=x86 headers
 	touch $@
+# (OUTPUT: lib.mk sets it only for a top-level make)
 $(SELFTEST): $(KHDR)
-	$(MAKE) -s -C $(dir $@) KHDR_INCLUDES="-isystem $(B)/khdr/usr/include" $@
+	$(MAKE) -s -C $(dir $@) OUTPUT=$(patsubst %/,%,$(dir $@)) \
+		KHDR_INCLUDES="-isystem $(B)/khdr/usr/include" $@
 
 tools: $(TOOLS)
 $(TOOLS): $(wildcard src/*.c src/*.h) src/Makefile
