@@ -103,4 +103,4 @@ distclean:
 
 # Benchmark (numbers from UML are only meaningful as ratios); not part of check.
 bench: kernel kernel-base tools
-	scripts/bench.sh
+	KCC="$(KCC)" scripts/bench.sh

@@ -9,7 +9,8 @@
 # repeated three times and the median reported; nothing is asserted.
 #   --quick        one repetition, shorter runs (a smoke run of the harness)
 #   --format-only  only re-format build/bench/guest/bench.raw
-# Environment: BENCH_APPEND  extra guest parameters, e.g. "bench.RATE=300
+# Environment: KCC           the kernel's compiler (make passes its own)
+#              BENCH_APPEND  extra guest parameters, e.g. "bench.RATE=300
 #              bench.RCVBUF=65536" (see tests/bench/guest.sh)
 #              BENCH_TIMEOUT guest wall-clock limit in seconds (default 840)
 # Needs the kernel (make kernel) and builds the tools (src/, small).
@@ -38,10 +39,12 @@ if [ $format_only = 0 ]; then
 	[ -x "$kernel" ] || { echo "bench: no UML kernel at $kernel (make kernel)" >&2; exit 1; }
 	make -s -C "$top/src" O="$B" all bench || exit 1
 	# the extension-area reader, built for each kernel
+	kcc=${KCC:-gcc}
 	extko() {  # KERNEL_SOURCE BUILD_DIR OUT
 		rm -rf "$3"; mkdir -p "$3"; cp "$top"/tests/bench/ctextlen/* "$3"/
-		make -s -C "$1" O="$2" ARCH=um modules >/dev/null &&
-		make -s -C "$1" O="$2" ARCH=um M="$3" modules >/dev/null &&
+		# the compiler the kernel was built with, or kbuild rebuilds it all
+		make -s -C "$1" O="$2" ARCH=um CC="$kcc" modules >/dev/null &&
+		make -s -C "$1" O="$2" ARCH=um CC="$kcc" M="$3" modules >/dev/null &&
 			echo "$3/ctextlen.ko"
 	}
 	ko=$(extko "$B/linux-dev" "$B/uml" "$out/ctextlen-patched") || exit 1

@@ -49,8 +49,23 @@ run() {  # RUNNER KERNEL SUITE TIMEOUT [SCRIPT]
 	echo "$verdict"
 	case $verdict in
 	"guest: ok") ;;
-	*) F=$((F + 1)); echo "FAIL: $r: guest run: $verdict (logs in $dir)" ;;
+	*) F=$((F + 1)); echo "FAIL: $r: guest run: $verdict (logs in $dir)"
+	   splat_context "$dir" ;;
 	esac
+}
+
+# The first kernel report of a failed guest run, with its stack, so that a
+# CI log that keeps only the output says what happened.
+splat_context() {  # RESULTS_DIR
+	local first n
+	[ -s "$1/splats.log" ] && [ -f "$1/console.log" ] || return 0
+	first=$(head -n 1 "$1/splats.log" | sed 's/^[^:]*: //')
+	n=$(grep -a -n -F -- "$first" "$1/console.log" | head -n 1 | cut -d: -f1)
+	echo "    kernel reports (first 10 lines of $1/splats.log):"
+	sed 's/^/    | /; 10q' "$1/splats.log"
+	[ -n "$n" ] || return 0
+	echo "    console.log from line $((n > 5 ? n - 5 : 1)):"
+	tr -d '\r' < "$1/console.log" | sed -n "$((n > 5 ? n - 5 : 1)),$((n + 70))p" | sed 's/^/    | /'
 }
 
 if [ -n "$series" ]; then

@@ -142,6 +142,7 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
 	echo scan > /sys/kernel/debug/kmemleak 2>/dev/null
 	cat /sys/kernel/debug/kmemleak > "$R/kmemleak.log" 2>&1
 fi
+[ -r /proc/lockdep_stats ] && cat /proc/lockdep_stats > "$R/lockdep_stats.log" 2>&1
 echo "$rc" > "$R/result"
 dmesg > "$R/dmesg.log" 2>&1
 sync

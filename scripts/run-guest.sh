@@ -136,6 +136,13 @@ if "$here/splat-scan.sh" -x "$res/output.log" "${scan_files[@]}" > "$res/splats.
 else
 	rm -f "$res/splats.log"
 fi
+# Lock debugging turns itself off after its first report, some of which
+# (lockdep running out of table space) go only to the log at debug level:
+# a lock bug after that is not seen.
+if [ -f "$res/lockdep_stats.log" ] &&
+	grep -q -E '^ *debug_locks: *0' "$res/lockdep_stats.log"; then
+	reasons+=("lock debugging was off at the end of the run (see $res/lockdep_stats.log)")
+fi
 echo "$elapsed" > "$res/elapsed"
 
 echo "run-guest: $runner guest ran ${elapsed}s (vm exit $vm_rc), results in $res"
