@@ -58,12 +58,23 @@ done
 [ -n "$top" ] || top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 [ -n "$runner" ] || { [ -d /sys/bus/virtio ] && runner=qemu || runner=uml; }
 
-# Writable scratch over the read-only root; not over the directory that
-# holds the repository (a clone under /tmp stays visible).
+# Writable scratch over the read-only root.  A repository under one of
+# these directories (a clone under /tmp) stays visible at its path: its
+# top-level directory there is bind-mounted back onto the tmpfs, so that
+# programs that write to fixed paths such as /tmp still can.
 scratch=
 for d in /tmp /var/tmp /run /root /mnt; do
-	case "$top/" in "$d"/*) continue ;; esac
+	keep=
+	case "$top/" in "$d"/*)
+		keep=${top#"$d"/}; keep=${keep%%/*}
+		mkdir -p /dev/.ctevq-keep &&
+			mount --bind "$d/$keep" /dev/.ctevq-keep || continue ;;
+	esac
 	is_mounted "$d" || mount -t tmpfs -o mode=0755 tmpfs "$d"
+	if [ -n "$keep" ]; then
+		mkdir -p "$d/$keep" && mount --move /dev/.ctevq-keep "$d/$keep" ||
+			log "cannot keep $d/$keep visible"
+	fi
 	case $d in /tmp|/var/tmp) chmod 1777 "$d"; [ -n "$scratch" ] || scratch=$d ;; esac
 done
 mkdir -p /dev/shm /dev/pts /run/netns
