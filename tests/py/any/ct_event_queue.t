@@ -17,6 +17,8 @@ ct event queue 0-65535;fail
 ct event queue 3 bypass;ok
 ct event queue 10-13 bypass;ok
 ct event queue 1 fanout;fail
+ct event queue flags bypass to 3;fail
+ct event queue bypass 3;fail
 ct event queue oif;fail
 ct event queue;fail
 ct state established ct event queue 2;ok
