@@ -90,6 +90,8 @@ demo: kernel tools
 
 series: $(KTREE)/.ctevq-stamp
 	scripts/series.sh $(KTREE) $(B)/series/kernel
+	scripts/series-ident.sh $(B)/series/libnftnl libnftnl-patch
+	scripts/series-ident.sh $(B)/series/nft nft-patch
 
 series-check: series
 	scripts/series.sh --build $(KTREE) $(B)/series/kernel
