@@ -30,12 +30,15 @@ smoke) tests="00-smoke.sh 30-control.sh 60-smp.sh" ;;
 	tests=$(cd "$here" && for n in ${suite//+/ }; do ls "$n"-*.sh; done) ;;
 *) tests=$(cd "$here" && ls [0-9][0-9]-*.sh) ;;
 esac
+# the tests' own helpers: dmesg_clean (after T_MARK), wait_for_grep
+. "$here/lib.sh"
+
 # A test's namespaces are torn down by a kernel worker after the test has
 # checked the kernel log.  That worker handles the namespaces queued for it
 # in batches, in order: once a namespace deleted after the test's is being
 # freed (RTM_DELNSID), the test's are gone.
 settle_netns() {
-	local log=${TMPDIR:-/tmp}/suite-nsid.$$ mon n=600
+	local log=$T_WORK/suite-nsid mon
 	sleep 0.5	# the test's last processes exit
 	ip netns add ctevq-settle 2>/dev/null &&
 		ip netns set ctevq-settle 7777 2>/dev/null || { sleep 3; return; }
@@ -43,27 +46,21 @@ settle_netns() {
 	mon=$!
 	sleep 0.2
 	ip netns del ctevq-settle
-	while ! grep -q '[Dd]elete.*nsid 7777' "$log" 2>/dev/null && [ $n -gt 0 ]; do
-		sleep 0.1; n=$((n - 1))
-	done
+	wait_for_grep "$log" '[Dd]elete.*nsid 7777' 60 ||
+		echo "    namespaces still being freed after 60 s"
 	kill $mon 2>/dev/null; wait $mon 2>/dev/null
-	rm -f "$log"
-	[ $n -gt 0 ] || echo "    namespaces still being freed after 60 s"
 }
 
 # then the log of the whole test is looked at again, teardown included
 teardown_clean() {  # TEST MARK
-	local log=${TMPDIR:-/tmp}/suite-dmesg.$$
 	settle_netns
-	dmesg | sed -n "/$2/,\$p" > "$log"
-	if "$here/../../scripts/splat-scan.sh" "$log" > "$log.splats"; then
-		echo "FAIL: teardown_log_clean_${1%.sh}: kernel splat after the test"
-		sed 's/^/    /; 20q' "$log.splats"
-		rc=1
-	else
+	T_MARK=$2
+	if dmesg_clean; then
 		echo "PASS: teardown_log_clean_${1%.sh}"
+	else
+		echo "FAIL: teardown_log_clean_${1%.sh}: kernel splat after the test"
+		rc=1
 	fi
-	rm -f "$log" "$log.splats"
 }
 
 rc=0
