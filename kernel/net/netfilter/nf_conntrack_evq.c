@@ -128,7 +128,10 @@ struct nf_ct_evq_net {
 	struct xarray		queues;		/* by number */
 	u16			cookie;
 	bool			exiting;
+	/* not subscribed: a register held a number above U16_MAX */
+	atomic64_t		invalid;
 	struct proc_dir_entry	*proc;
+	struct proc_dir_entry	*proc_invalid;
 	struct rcu_head		rcu;
 };
 
@@ -216,6 +219,21 @@ static int nf_ct_evq_seq_show(struct seq_file *s, void *v)
 
 	return 0;
 }
+
+static int nf_ct_evq_invalid_show(struct seq_file *s, void *v)
+{
+	struct nf_ct_evq_net *en;
+	u64 invalid = 0;
+
+	rcu_read_lock();
+	en = nf_ct_evq_net_rcu(seq_file_single_net(s));
+	if (en)
+		invalid = atomic64_read(&en->invalid);
+	rcu_read_unlock();
+
+	seq_printf(s, "%llu\n", invalid);
+	return 0;
+}
 #endif
 
 /* The queues of a netns come into being with the first one. */
@@ -246,6 +264,11 @@ static struct nf_ct_evq_net *nf_ct_evq_net_get(struct net *net)
 	en->proc = proc_create_net_single("nf_conntrack_evq", 0440,
 					  net->nf.proc_netfilter,
 					  nf_ct_evq_seq_show, NULL);
+	en->proc_invalid = proc_create_net_single("nf_conntrack_evq_invalid",
+						  0440,
+						  net->nf.proc_netfilter,
+						  nf_ct_evq_invalid_show,
+						  NULL);
 #endif
 	return en;
 }
@@ -370,6 +393,15 @@ void nf_ct_evq_put(struct nf_ct_evq **queues, unsigned int total)
 		nf_ct_evq_net_free(en);
 }
 EXPORT_SYMBOL_GPL(nf_ct_evq_put);
+
+/* The queue table of the netns, for a rule that takes its queue numbers
+ * from a register and so holds no queue.
+ */
+int nf_ct_evq_prepare(struct net *net)
+{
+	return PTR_ERR_OR_ZERO(nf_ct_evq_net_get(net));
+}
+EXPORT_SYMBOL_GPL(nf_ct_evq_prepare);
 
 bool nf_ct_evq_bound(const struct nf_ct_evq *q)
 {
@@ -847,6 +879,7 @@ static void nf_ct_evq_send_new(struct nf_conn *ct, struct nf_conn_evq *evq,
 
 	spin_lock_bh(&q->lock);
 	sub = READ_ONCE(evq->sub[i]);
+	/* a dead queue has no portid: a queue that replaced it gets the NEW */
 	if (!q->portid) {
 		/* a listener that binds later gets it with the next event */
 		q->unbound++;
@@ -861,11 +894,14 @@ static void nf_ct_evq_send_new(struct nf_conn *ct, struct nf_conn_evq *evq,
 	consume_skb(full);
 }
 
-/* Subscribe the entry to @q, from the packet path, unless it already is. */
-void nf_ct_evq_subscribe(struct nf_conn *ct, struct nf_conn_evq *evq,
-			 struct nf_ct_evq *q)
+/* Subscribe the entry to queue @num, from the packet path, unless it
+ * already is.  @q is the queue of that number, or NULL when there is none:
+ * then there is no one to send the NEW to, and nowhere to count.
+ */
+static void __nf_ct_evq_subscribe(struct nf_conn *ct, struct nf_conn_evq *evq,
+				  u16 num, struct nf_ct_evq *q)
 {
-	u32 want = NF_CT_EVQ_USED | q->num;
+	u32 want = NF_CT_EVQ_USED | num;
 	bool confirmed;
 	unsigned int i;
 
@@ -895,20 +931,62 @@ void nf_ct_evq_subscribe(struct nf_conn *ct, struct nf_conn_evq *evq,
 			if (!sub)
 				break;
 		}
-		if (FIELD_GET(NF_CT_EVQ_NUM, sub) == q->num)
+		if (FIELD_GET(NF_CT_EVQ_NUM, sub) == num)
 			return;
 	}
 	if (i == NF_CT_EVQ_PER_CT)
 		goto overflow;
 
-	if (confirmed)
+	if (confirmed && q)
 		nf_ct_evq_send_new(ct, evq, i, q);
 	return;
 
 overflow:
-	atomic64_inc(&q->overflow);
+	if (q)
+		atomic64_inc(&q->overflow);
+}
+
+/* For a rule that holds @q */
+void nf_ct_evq_subscribe(struct nf_conn *ct, struct nf_conn_evq *evq,
+			 struct nf_ct_evq *q)
+{
+	__nf_ct_evq_subscribe(ct, evq, q->num, q);
 }
 EXPORT_SYMBOL_GPL(nf_ct_evq_subscribe);
+
+/* For a queue number from a register, under rcu_read_lock(): no rule holds
+ * the queue, which exists only while another rule or a socket uses the
+ * number.  An entry subscribed to a number with no queue gets its NEW on
+ * the queue created for it later, as after any unbind.
+ */
+void nf_ct_evq_subscribe_num(struct nf_conn *ct, struct nf_conn_evq *evq,
+			     u32 num, bool bypass)
+{
+	struct nf_ct_evq_net *en = nf_ct_evq_net_rcu(nf_ct_net(ct));
+	struct nf_ct_evq *q = NULL;
+
+	/* the netns is going away */
+	if (!en)
+		return;
+
+	if (num > U16_MAX) {
+		atomic64_inc(&en->invalid);
+		return;
+	}
+
+	q = nf_ct_evq_lookup(en, num);
+	if (!evq) {
+		if (q)
+			atomic64_inc(&q->noext);
+		return;
+	}
+
+	if (bypass && (!q || !READ_ONCE(q->portid)))
+		return;
+
+	__nf_ct_evq_subscribe(ct, evq, num, q);
+}
+EXPORT_SYMBOL_GPL(nf_ct_evq_subscribe_num);
 
 void nf_conntrack_evq_pernet_fini(struct net *net)
 {
@@ -923,6 +1001,7 @@ void nf_conntrack_evq_pernet_fini(struct net *net)
 		return;
 
 	proc_remove(en->proc);
+	proc_remove(en->proc_invalid);
 	RCU_INIT_POINTER(cnet->ecache.evq, NULL);
 
 	/* queues still held by rules go with the ruleset */

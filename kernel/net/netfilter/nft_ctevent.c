@@ -19,6 +19,7 @@ struct nft_ctevent {
 	u16			queuenum;
 	u16			queues_total;
 	u16			flags;
+	u8			sreg_qnum;
 	struct nf_ct_evq	**queues;
 };
 
@@ -64,11 +65,48 @@ static void nft_ctevent_eval(const struct nft_expr *expr,
 	nft_ctevent_subscribe(priv, ct, evq);
 }
 
+static void nft_ctevent_sreg_eval(const struct nft_expr *expr,
+				  struct nft_regs *regs,
+				  const struct nft_pktinfo *pkt)
+{
+	const struct nft_ctevent *priv = nft_expr_priv(expr);
+	u32 num = regs->data[priv->sreg_qnum];
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn_evq *evq;
+	struct nf_conn *ct;
+
+	ct = nf_ct_get(pkt->skb, &ctinfo);
+	if (!ct || nf_ct_is_template(ct))
+		return;
+
+	evq = nf_ct_evq_find(ct);
+	if (likely(evq && num <= U16_MAX &&
+		   nf_ct_evq_subscribed(evq, num, 1)))
+		return;
+
+	nf_ct_evq_subscribe_num(ct, evq, num,
+				priv->flags & NFT_CTEVENT_F_BYPASS);
+}
+
 static const struct nla_policy nft_ctevent_policy[NFTA_CTEVENT_MAX + 1] = {
 	[NFTA_CTEVENT_NUM]	= { .type = NLA_BE16 },
 	[NFTA_CTEVENT_TOTAL]	= { .type = NLA_BE16 },
 	[NFTA_CTEVENT_FLAGS]	= NLA_POLICY_MASK(NLA_BE16, NFT_CTEVENT_F_MASK),
+	[NFTA_CTEVENT_SREG_QNUM] = { .type = NLA_U32 },
 };
+
+static int nft_ctevent_family(const struct nft_ctx *ctx)
+{
+	switch (ctx->family) {
+	case NFPROTO_IPV4:
+	case NFPROTO_IPV6:
+	case NFPROTO_INET:
+	case NFPROTO_BRIDGE:
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
 
 static int nft_ctevent_init(const struct nft_ctx *ctx,
 			    const struct nft_expr *expr,
@@ -77,15 +115,9 @@ static int nft_ctevent_init(const struct nft_ctx *ctx,
 	struct nft_ctevent *priv = nft_expr_priv(expr);
 	int err;
 
-	switch (ctx->family) {
-	case NFPROTO_IPV4:
-	case NFPROTO_IPV6:
-	case NFPROTO_INET:
-	case NFPROTO_BRIDGE:
-		break;
-	default:
-		return -EOPNOTSUPP;
-	}
+	err = nft_ctevent_family(ctx);
+	if (err < 0)
+		return err;
 
 	if (!tb[NFTA_CTEVENT_NUM])
 		return -EINVAL;
@@ -127,6 +159,39 @@ err_free:
 	return err;
 }
 
+/* The queues need not exist: the rule holds none of them. */
+static int nft_ctevent_sreg_init(const struct nft_ctx *ctx,
+				 const struct nft_expr *expr,
+				 const struct nlattr * const tb[])
+{
+	struct nft_ctevent *priv = nft_expr_priv(expr);
+	int err;
+
+	err = nft_ctevent_family(ctx);
+	if (err < 0)
+		return err;
+
+	err = nft_parse_register_load(ctx, tb[NFTA_CTEVENT_SREG_QNUM],
+				      &priv->sreg_qnum, sizeof(u32));
+	if (err < 0)
+		return err;
+
+	if (tb[NFTA_CTEVENT_FLAGS])
+		priv->flags = ntohs(nla_get_be16(tb[NFTA_CTEVENT_FLAGS]));
+
+	err = nf_ct_evq_prepare(ctx->net);
+	if (err < 0)
+		return err;
+
+	err = nf_ct_netns_get(ctx->net, ctx->family);
+	if (err < 0)
+		return err;
+
+	nf_ct_evq_netns_get(ctx->net);
+
+	return 0;
+}
+
 static void nft_ctevent_destroy(const struct nft_ctx *ctx,
 				const struct nft_expr *expr)
 {
@@ -138,6 +203,13 @@ static void nft_ctevent_destroy(const struct nft_ctx *ctx,
 	kvfree(priv->queues);
 }
 
+static void nft_ctevent_sreg_destroy(const struct nft_ctx *ctx,
+				     const struct nft_expr *expr)
+{
+	nf_ct_evq_netns_put(ctx->net);
+	nf_ct_netns_put(ctx->net, ctx->family);
+}
+
 static int nft_ctevent_dump(struct sk_buff *skb,
 			    const struct nft_expr *expr, bool reset)
 {
@@ -145,6 +217,18 @@ static int nft_ctevent_dump(struct sk_buff *skb,
 
 	if (nla_put_be16(skb, NFTA_CTEVENT_NUM, htons(priv->queuenum)) ||
 	    nla_put_be16(skb, NFTA_CTEVENT_TOTAL, htons(priv->queues_total)) ||
+	    nla_put_be16(skb, NFTA_CTEVENT_FLAGS, htons(priv->flags)))
+		return -1;
+
+	return 0;
+}
+
+static int nft_ctevent_sreg_dump(struct sk_buff *skb,
+				 const struct nft_expr *expr, bool reset)
+{
+	const struct nft_ctevent *priv = nft_expr_priv(expr);
+
+	if (nft_dump_register(skb, NFTA_CTEVENT_SREG_QNUM, priv->sreg_qnum) ||
 	    nla_put_be16(skb, NFTA_CTEVENT_FLAGS, htons(priv->flags)))
 		return -1;
 
@@ -175,9 +259,33 @@ static const struct nft_expr_ops nft_ctevent_ops = {
 	.reduce		= NFT_REDUCE_READONLY,
 };
 
+static const struct nft_expr_ops nft_ctevent_sreg_ops = {
+	.type		= &nft_ctevent_type,
+	.size		= NFT_EXPR_SIZE(sizeof(struct nft_ctevent)),
+	.eval		= nft_ctevent_sreg_eval,
+	.init		= nft_ctevent_sreg_init,
+	.destroy	= nft_ctevent_sreg_destroy,
+	.dump		= nft_ctevent_sreg_dump,
+	.validate	= nft_ctevent_validate,
+	.reduce		= NFT_REDUCE_READONLY,
+};
+
+static const struct nft_expr_ops *
+nft_ctevent_select_ops(const struct nft_ctx *ctx,
+		       const struct nlattr * const tb[])
+{
+	if (!tb[NFTA_CTEVENT_SREG_QNUM])
+		return &nft_ctevent_ops;
+
+	if (tb[NFTA_CTEVENT_NUM] || tb[NFTA_CTEVENT_TOTAL])
+		return ERR_PTR(-EINVAL);
+
+	return &nft_ctevent_sreg_ops;
+}
+
 static struct nft_expr_type nft_ctevent_type __read_mostly = {
 	.name		= "ctevent",
-	.ops		= &nft_ctevent_ops,
+	.select_ops	= nft_ctevent_select_ops,
 	.policy		= nft_ctevent_policy,
 	.maxattr	= NFTA_CTEVENT_MAX,
 	.owner		= THIS_MODULE,

@@ -89,6 +89,9 @@ bool nf_ct_evq_bound(const struct nf_ct_evq *q);
 void nf_ct_evq_subscribe(struct nf_conn *ct, struct nf_conn_evq *evq,
 			 struct nf_ct_evq *q);
 void nf_ct_evq_noext(struct nf_ct_evq *q);
+int nf_ct_evq_prepare(struct net *net);
+void nf_ct_evq_subscribe_num(struct nf_conn *ct, struct nf_conn_evq *evq,
+			     u32 num, bool bypass);
 
 int nf_ct_evq_bind(struct net *net, u16 num, u32 portid, u32 events,
 		   u32 flags, struct netlink_ext_ack *extack);
