@@ -596,6 +596,33 @@ static void expr_jump(struct nlmsghdr *nlh, const char *chain)
 	expr_end(nlh, e, data);
 }
 
+/* a 32-bit immediate into @reg */
+static void expr_imm32(struct nlmsghdr *nlh, uint32_t reg, uint32_t val)
+{
+	struct nlattr *e, *data, *d;
+
+	e = expr_begin(nlh, "immediate", &data);
+	mnl_attr_put_u32(nlh, NFTA_IMMEDIATE_DREG, htonl(reg));
+	d = mnl_attr_nest_start(nlh, NFTA_IMMEDIATE_DATA);
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, sizeof(val), &val);
+	mnl_attr_nest_end(nlh, d);
+	expr_end(nlh, e, data);
+}
+
+/* a register for the queue number: mostly valid ones (NFT_REG_1..4,
+ * NFT_REG32_00..15), else the verdict register, holes and large values */
+static uint64_t pick_sreg(void)
+{
+	switch (rn(10)) {
+	case 0: return 0;
+	case 1: return 5 + rn(3);
+	case 2: return 24 + rn(8);
+	case 3: return rnd64();
+	case 4: case 5: return 1 + rn(4);
+	default: return 8 + rn(16);
+	}
+}
+
 /* a valid ctevent expression */
 static void expr_ctevent_valid(struct nlmsghdr *nlh)
 {
@@ -603,6 +630,20 @@ static void expr_ctevent_valid(struct nlmsghdr *nlh)
 	uint16_t num = chance(80) ? rn(6) : 65535 - rn(4);
 	uint16_t total = 1 + rn(3);
 
+	if (chance(25)) {
+		/* the queue number from a register: sometimes one above
+		 * 65535, which the kernel counts and does not subscribe */
+		uint32_t reg = 8 + rn(16);
+
+		expr_imm32(nlh, reg, chance(90) ? rn(6) : 65536 + rn(4));
+		e = expr_begin(nlh, "ctevent", &data);
+		mnl_attr_put_u32(nlh, NFTA_CTEVENT_SREG_QNUM, htonl(reg));
+		if (chance(30))
+			mnl_attr_put_u16(nlh, NFTA_CTEVENT_FLAGS,
+					 htons(NFT_CTEVENT_F_BYPASS));
+		expr_end(nlh, e, data);
+		return;
+	}
 	if (num + total - 1 > 65535)
 		total = 65536 - num;
 	e = expr_begin(nlh, "ctevent", &data);
@@ -678,6 +719,14 @@ static void expr_ctevent_fuzz(struct nlmsghdr *nlh)
 		while (reps--)
 			put_int_attr(nlh, NFTA_CTEVENT_FLAGS, fuzz_len(2, 12),
 				     pick_ctflags());
+	}
+	if (chance(20)) {
+		int reps = chance(8) ? 2 : 1;
+
+		/* alone, or with NUM and TOTAL, which it excludes */
+		while (reps--)
+			put_int_attr(nlh, NFTA_CTEVENT_SREG_QNUM,
+				     fuzz_len(4, 12), pick_sreg());
 	}
 	if (chance(12))
 		put_unknown_attrs(nlh, NFTA_CTEVENT_MAX);

@@ -82,7 +82,8 @@ static void usage(FILE *f)
 "HOOK: prerouting input forward output postrouting ingress egress\n"
 "EXPR: ct state S[,S...] | ct event set E[,E...] | l4proto P | dport N |\n"
 "      sport N | ctevent Q [bypass] | ctevent A-B [bypass] |\n"
-"      ctevent raw num=X,total=Y,flags=Z | queue N | counter | drop |\n"
+"      ctevent to mark [bypass] | ctevent raw num=X,total=Y,flags=Z,sreg=R |\n"
+"      queue N | counter | drop |\n"
 "      accept | notrack\n");
 }
 
@@ -427,14 +428,43 @@ static void build_exprs(const struct cmd *c, struct nlmsghdr *nlh, int i)
 						type = NFTA_CTEVENT_TOTAL;
 					else if (!strcmp(kv, "flags"))
 						type = NFTA_CTEVENT_FLAGS;
+					else if (!strcmp(kv, "sreg"))
+						type = NFTA_CTEVENT_SREG_QNUM;
 					else
 						syntax_error(c, "unknown ctevent raw key '%s'", kv);
+					if (type == NFTA_CTEVENT_SREG_QNUM) {
+						long long v;
+
+						if (!parse_num(eq, 0, UINT32_MAX, &v))
+							syntax_error(c, "bad sreg '%s'", eq);
+						mnl_attr_put_u32(nlh, type, htonl(v));
+						continue;
+					}
 					mnl_attr_put_u16(nlh, type,
 							 htons(parse_u16(c, eq, kv)));
 				}
 				expr_end(nlh, e);
 				free(copy);
 				i += 3;
+			} else if (!strcmp(c->tok[i + 1], "to")) {
+				/* ctevent to mark: the queue number is the packet mark */
+				NEED(2);
+				if (strcmp(c->tok[i + 2], "mark"))
+					syntax_error(c, "only 'ctevent to mark' is supported");
+				i += 3;
+				e = expr_begin(nlh, "meta");
+				mnl_attr_put_u32(nlh, NFTA_META_DREG, htonl(NFT_REG_1));
+				mnl_attr_put_u32(nlh, NFTA_META_KEY, htonl(NFT_META_MARK));
+				expr_end(nlh, e);
+				e = expr_begin(nlh, "ctevent");
+				mnl_attr_put_u32(nlh, NFTA_CTEVENT_SREG_QNUM,
+						 htonl(NFT_REG_1));
+				if (i < c->ntok && !strcmp(c->tok[i], "bypass")) {
+					mnl_attr_put_u16(nlh, NFTA_CTEVENT_FLAGS,
+							 htons(NFT_CTEVENT_F_BYPASS));
+					i++;
+				}
+				expr_end(nlh, e);
 			} else {
 				const char *arg = c->tok[i + 1];
 				const char *dash = strchr(arg, '-');

@@ -60,6 +60,7 @@ enum nft_ctevent_attributes {
 	NFTA_CTEVENT_NUM,	/* NLA_U16: first queue number */
 	NFTA_CTEVENT_TOTAL,	/* NLA_U16: number of queues (range) */
 	NFTA_CTEVENT_FLAGS,	/* NLA_U16: NFT_CTEVENT_F_* */
+	NFTA_CTEVENT_SREG_QNUM,	/* NLA_U32: register holding the queue number */
 	__NFTA_CTEVENT_MAX
 };
 #define NFTA_CTEVENT_MAX (__NFTA_CTEVENT_MAX - 1)

@@ -3,12 +3,14 @@
 
 traffic.py server tcp|udp ADDR PORT COUNT   serve COUNT connections (udp: 2 datagrams each)
 traffic.py client tcp|udp ADDR PORT COUNT [--sport BASE] [--gate PREFIX]
-                  [--noreply]
+                  [--noreply] [--mark M] [--src ADDR]
     make COUNT connections one after the other; each sends one request and
     waits for the answer (udp: two of them); tcp closes (client first)
     before the next one.
     --sport gives connection i the source port BASE+i.
     --noreply (udp): one datagram per connection, no answer awaited.
+    --mark: the packets the client sends carry mark M (SO_MARK).
+    --src: the client's source address.
     --gate: after the answer, create PREFIX.ready and keep the tcp
     connection open until PREFIX.go exists (at most 60 s), so that a test
     can change the ruleset at a known point of the connection's life
@@ -55,14 +57,18 @@ def gate(prefix):
         time.sleep(0.05)
 
 
-def client(proto, addr, port, count, sport=None, gate_prefix=None, noreply=False):
+def client(proto, addr, port, count, sport=None, gate_prefix=None, noreply=False,
+           mark=None, src=None):
     fam = family(addr)
     for i in range(count):
         typ = socket.SOCK_STREAM if proto == 'tcp' else socket.SOCK_DGRAM
         s = socket.socket(fam, typ)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if sport is not None:
-            s.bind(('::' if fam == socket.AF_INET6 else '0.0.0.0', sport + i))
+        if mark is not None:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, mark)
+        if sport is not None or src is not None:
+            any_addr = '::' if fam == socket.AF_INET6 else '0.0.0.0'
+            s.bind((src or any_addr, 0 if sport is None else sport + i))
         s.settimeout(10)
         if proto == 'tcp':
             s.connect((addr, port))
@@ -94,11 +100,13 @@ def main():
     opts = sys.argv[6:]
     sport = int(opts[opts.index('--sport') + 1]) if '--sport' in opts else None
     gate_prefix = opts[opts.index('--gate') + 1] if '--gate' in opts else None
+    mark = int(opts[opts.index('--mark') + 1], 0) if '--mark' in opts else None
+    src = opts[opts.index('--src') + 1] if '--src' in opts else None
     if mode == 'server':
         server(proto, addr, port, count)
     else:
         client(proto, addr, port, count, sport, gate_prefix,
-               '--noreply' in opts)
+               '--noreply' in opts, mark, src)
 
 
 if __name__ == '__main__':
