@@ -88,7 +88,7 @@ def main():
         for k in sorted(conns):
             print('%s: %s' % (k, ' '.join(ev(m) for m in conns[k])))
     elif cmd == 'count':
-        t = opts[0] if opts else None
+        t = opts[0] if opts and not opts[0].startswith('--') else None
         print(sum(1 for m in msgs if t is None or m['type'] == t))
     elif cmd == 'equal':
         other = load(opts[0], sports)
