@@ -12,6 +12,7 @@
 # is read-only in the guest: they run from copies in $TMPDIR, with this
 # repository's copies of the test files laid over the tree's.
 . "$(dirname "${BASH_SOURCE[0]}")/../kernel/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../kernel/ctevq.sh"
 
 NFTP=${CTEVQ_NFT_PREFIX:-$TOP/build/nft}
 NFT=$NFTP/sbin/nft
@@ -44,7 +45,10 @@ for t in $(cd "$TOP/tests/py" && find . -name '*.t' | sed 's|^\./||' | sort); do
 done
 
 # --- tests/shell --------------------------------------------------------------
-cases=$(cd "$TOP/tests/shell" && find testcases -type f -perm -u+x | sort)
+# the series' own cases, and the upstream ones whose dumps it adds
+cases=$(cd "$TOP/tests/shell" && { find testcases -type f -perm -u+x
+	find testcases -path '*/dumps/*' -type f |
+		sed -E 's#/dumps/([^/]*)\.(nft|json-nft|nodump)$#/\1#'; } | sort -u)
 if [ -n "$cases" ]; then
 	out=$(cd "$W/tests/shell" && NFT="$NFT" ./run-tests.sh -k $cases 2>&1)
 	rc=$?
@@ -110,6 +114,24 @@ table bridge evqbr {
 		ct event queue 5-6
 	}
 }
+table inet evqto {
+	map tenants {
+		typeof ip saddr : queue
+		flags interval
+		elements = { 192.0.2.0/26 : 1, 192.0.2.64/26 : 2 }
+	}
+
+	chain c {
+		ct event queue to ip saddr map @tenants
+		ct event queue to ip6 saddr map { 2001:db8:1::/48 : 4 } bypass
+		ct event queue to jhash ip saddr . ip daddr mod 4 offset 10
+		ct event queue to symhash mod 2
+		ct event queue to numgen inc mod 3 offset 1
+		ct event queue to meta mark
+		ct event queue to ct mark bypass
+		ct event queue to 8
+	}
+}
 EOF
 cat > "$E/expected.nft" <<'EOF'
 table inet evq {
@@ -138,6 +160,25 @@ table bridge evqbr {
 		ct event queue 5-6
 	}
 }
+table inet evqto {
+	map tenants {
+		typeof ip saddr : queue
+		flags interval
+		elements = { 192.0.2.0/26 : 1,
+			     192.0.2.64/26 : 2 }
+	}
+
+	chain c {
+		ct event queue to ip saddr map @tenants
+		ct event queue to ip6 saddr map { 2001:db8:1::/48 : 4 } bypass
+		ct event queue to jhash ip saddr . ip daddr mod 4 offset 10
+		ct event queue to symhash mod 2
+		ct event queue to numgen inc mod 3 offset 1
+		ct event queue to meta mark
+		ct event queue to ct mark bypass
+		ct event queue 8
+	}
+}
 EOF
 
 # JSON without handles (they grow across reloads)
@@ -152,7 +193,7 @@ def strip(o):
 print(json.dumps(strip(json.load(open(sys.argv[1]))), indent=1, sort_keys=True))' "$1"; }
 
 if N -f "$E/ruleset.nft" 2> "$E/load.err"; then
-	ok "nft-e2e: nft -f every form (1, 10-13, 3 bypass, range bypass, \$var, ip/ip6/inet/bridge)"
+	ok "nft-e2e: nft -f every form (1, 10-13, 3 bypass, range bypass, \$var, ip/ip6/inet/bridge, to EXPR)"
 else
 	fail "nft-e2e: nft -f every form" "$(head -n 5 "$E/load.err")"
 fi
@@ -167,9 +208,17 @@ st = [s for i in json.load(open(sys.argv[1]))["nftables"] if "rule" in i
 want = [{"num": 1}, {"num": {"range": [10, 13]}}, {"num": 3, "flags": "bypass"},
         {"num": {"range": [20, 21]}, "flags": "bypass"}, {"num": 7},
         {"num": 0}, {"num": 65535}, {"num": 4, "flags": "bypass"},
-        {"num": {"range": [5, 6]}}]
-got = [s["ct event queue"] for s in st]
+        {"num": {"range": [5, 6]}},
+        "map", "map", "jhash", "symhash", "numgen", "meta", "ct", {"num": 8}]
+def kind(d):
+    n = d["num"]
+    if isinstance(n, dict) and "range" not in n:
+        return list(n)[0]
+    return d
+got = [kind(s["ct event queue"]) for s in st]
 def norm(d):
+    if isinstance(d, str):
+        return d
     d = dict(d)
     if isinstance(d.get("flags"), list) and len(d["flags"]) == 1:
         d["flags"] = d["flags"][0]
@@ -218,12 +267,52 @@ bad 10-5 'table ip t { chain c { ct event queue 10-5; }; }' 'Range negative size
 bad 0-65535 'table ip t { chain c { ct event queue 0-65535; }; }' 'ct event queue range spans more than 65535 queues'
 bad netdev 'table netdev t { chain c { ct event queue 1; }; }' 'ct event queue is not supported in netdev family'
 bad arp 'table arp t { chain c { ct event queue 1; }; }' 'ct event queue is not supported in arp family'
+bad to-65536 'table ip t { chain c { ct event queue to meta mark map { 0x1 : 65536 }; }; }' 'Value 65536 exceeds valid range 0-65535'
+bad to-hash 'table ip t { chain c { ct event queue to symhash mod 2 offset 65535; }; }' 'ct event queue max value exceeds 65535'
+bad to-state 'table ip t { chain c { ct event queue to ct state; }; }' 'ct event queue number must be an integer or a mark, not conntrack state'
 if [ -z "$(N list ruleset)" ]; then
 	ok "nft-e2e: nothing was added by the refused rulesets"
 else
 	fail "nft-e2e: nothing was added by the refused rulesets" "$(N list ruleset | head -n 5)"
 fi
 ip netns del nfte2e
+
+# --- one queue per source subnet, from a map ----------------------------------
+# Three listeners, one per /26 of the client's addresses; the fourth /26 maps
+# to nothing.  Each listener's stream is exactly its subnet's connections.
+mk_pair
+for a in 192.0.2.10 192.0.2.70 192.0.2.130 192.0.2.200; do
+	ip -n ns1 addr add $a/24 dev veth1
+done
+ip netns exec ns1 "$NFT" -f - <<'EOF'
+table inet tenants {
+	chain post {
+		type filter hook postrouting priority filter; policy accept;
+		ct event queue to ip saddr map { 192.0.2.0/26 : 1, 192.0.2.64/26 : 2, 192.0.2.128/26 : 3 }
+	}
+}
+EOF
+serve ns2 tcp 192.0.2.2 8080 8
+listen mq1 ns1 -q 1; listen mq2 ns1 -q 2; listen mq3 ns1 -q 3; listen mmc ns1 -m
+traffic ns1 client tcp 192.0.2.2 8080 2 --src 192.0.2.10 --sport 40000
+traffic ns1 client tcp 192.0.2.2 8080 2 --src 192.0.2.70 --sport 40010
+traffic ns1 client tcp 192.0.2.2 8080 2 --src 192.0.2.130 --sport 40020
+traffic ns1 client tcp 192.0.2.2 8080 2 --src 192.0.2.200 --sport 40030
+ct_flush ns1
+stop_listeners; wait
+for q in 1 2 3; do
+	base=$((40000 + (q - 1) * 10))
+	check "nft-map: queue $q stream well formed, 2 connections" "queue $q" -- \
+		evcheck wellformed "$T_WORK/mq$q.json" --conns 2
+	expect "nft-map: queue $q has exactly its subnet's connections" 2 \
+		"$(evcheck conns "$T_WORK/mq$q.json" --sport "$base-$((base + 1))")"
+done
+expect "nft-map: multicast has every connection" 8 "$(evcheck conns "$T_WORK/mmc.json")"
+expect "nft-map: the queues together have the mapped subnets' messages, no more" \
+	"$(evcheck count "$T_WORK/mmc.json" --sport 40000-40029)" \
+	"$(( $(evcheck count "$T_WORK/mq1.json") + $(evcheck count "$T_WORK/mq2.json") + \
+	     $(evcheck count "$T_WORK/mq3.json") ))"
+cleanup_ns
 
 dmesg_clean > "$E/dmesg" || fail nft-dmesg "kernel splat: $(head -n 3 "$E/dmesg")"
 summary

@@ -23,3 +23,21 @@ ct event queue oif;fail
 ct event queue;fail
 ct state established ct event queue 2;ok
 ct event queue 1 counter;ok
+
+ct event queue to symhash mod 4;ok
+ct event queue to symhash mod 4 offset 10 bypass;ok
+ct event queue to jhash ct mark mod 8;ok
+ct event queue to numgen inc mod 2 offset 5;ok
+ct event queue to meta mark;ok
+ct event queue to ct mark bypass;ok
+ct event queue to ct zone;ok
+ct event queue to meta mark map { 0x1 : 1, 0x2 : 2 };ok;ct event queue to meta mark map { 0x00000001 : 1, 0x00000002 : 2 }
+ct event queue to 7;ok;ct event queue 7
+ct event queue to 10-13;ok;ct event queue 10-13
+ct event queue to symhash mod 65537;fail
+ct event queue to symhash mod 2 offset 65535;fail
+ct event queue to meta mark map { 0x1 : 65536 };fail
+ct event queue to ct state;fail
+ct event queue to ct original proto-src;fail
+ct event queue to oif;fail
+ct event queue to;fail
