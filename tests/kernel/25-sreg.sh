@@ -67,7 +67,7 @@ mk_pair
 rule ns1 add table inet f ';' add chain inet f c postrouting 0 ';' \
 	add rule inet f c ctevent to mark bypass
 serve ns2 tcp 192.0.2.2 8080 2
-listen q5 ns1 -q 5
+listen q5 ns1 -q 5; listen mc-bp ns1 -m
 traffic ns1 client tcp 192.0.2.2 8080 1 --sport 45000 --mark 5
 traffic ns1 client tcp 192.0.2.2 8080 1 --sport 45010 --mark 6
 listen q6 ns1 -q 6
@@ -76,6 +76,9 @@ stop_listeners
 wait
 check SREG_bypass_bound_queue "queue 5" -- \
 	evcheck wellformed "$T_WORK/q5.json" --conns 1
+# the control: queue 6 was bound before the flush that destroyed the entry
+expect SREG_bypass_control_destroyed 1 \
+	"$(evcheck count "$T_WORK/mc-bp.json" destroy --sport 45010)"
 expect SREG_bypass_unbound_not_subscribed 0 "$(evcheck count "$T_WORK/q6.json")"
 
 # bad attributes
