@@ -4,7 +4,8 @@
  * feature: the ctnetlink message IPCTNL_MSG_CT_EVQ_CFG and the nf_tables
  * "ctevent" expression.
  *
- *   ctevq-fuzz [--seed S] [--count N] [--sockets K] [--udp ADDR] [--verbose]
+ *   ctevq-fuzz [--seed S] [--count N] [--sockets K] [--udp ADDR] [--show D]
+ *              [--watchdog SECONDS] [--verbose]
  *
  * The messages are a function of the seed only (xorshift64*), never of the
  * kernel's answers, so a seed reproduces the same byte stream.  Every message
@@ -17,7 +18,11 @@
  * Last line on stdout:  fuzz: N messages, E errors, A acks, M missing
  * Exit status: 0 if every counted message got exactly one answer and no
  * unexpected answer arrived; 1 otherwise; 2 on usage errors; 3 if a single
- * send/receive round hung for 30 s.
+ * send/receive round hung for the watchdog's time (default 30 s).  A round
+ * whose batch creates a rule over the whole queue range allocates 65535
+ * queues: a fraction of a second on a production kernel, more than 30 s on
+ * a debug kernel (KASAN, lockdep, kmemleak) under qemu TCG, so runs there
+ * pass a longer --watchdog.  The summary names the slowest round.
  *
  * Created objects: tables "ctevqfuzz" of the families inet (base chains
  * post [postrouting], pre [prerouting -300], ing [ingress, dev lo], regular
@@ -62,7 +67,6 @@
 #define RX_VLEN		64
 #define RX_SIZE		8192
 #define ANSWER_TIMEOUT_MS 2000
-#define ROUND_WATCHDOG	30		/* seconds */
 
 /* ---- PRNG: xorshift64* ---- */
 
@@ -92,6 +96,8 @@ struct fsock {
 static struct fsock socks[MAX_SOCKS];
 static int nsocks = 4;
 static bool verbose;
+static unsigned int round_watchdog = 30;	/* seconds */
+static unsigned long show_dgram;	/* --show: hexdump this datagram */
 
 static void sock_open(struct fsock *s)
 {
@@ -952,8 +958,8 @@ static void on_alarm(int sig)
 
 	(void)sig;
 	l = snprintf(msg, sizeof(msg),
-		     PROG ": round stuck for %d s (datagram %lu): kernel hang?\n",
-		     ROUND_WATCHDOG, (unsigned long)watchdog_dgram);
+		     PROG ": round stuck for %u s (datagram %lu): kernel hang?\n",
+		     round_watchdog, (unsigned long)watchdog_dgram);
 	if (write(2, msg, l) < 0)
 		_exit(3);
 	_exit(3);
@@ -966,9 +972,12 @@ static void send_dgram(struct dgram *d)
 	d->seq0 = d->m[0].seq;
 	d->done = false;
 	n_dgrams++;
-	if (verbose)
+	if (verbose || dgram_no == show_dgram)
 		fprintf(stderr, "dgram %lu: sock %d, %d msgs, %zu bytes\n",
 			dgram_no, (int)(d->s - socks), d->n, d->len);
+	if (dgram_no == show_dgram)
+		for (int i = 0; i < d->n; i++)
+			hexdump_msg(d, i);
 	for (size_t i = 0; i < d->len; i++)
 		stream_hash = (stream_hash ^ (uint8_t)d->buf[i]) *
 			      0x100000001b3ULL;
@@ -1214,7 +1223,8 @@ static void run_setup(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: " PROG " [--seed S] [--count N] [--sockets K] [--udp ADDR] [--verbose]\n"
+"Usage: " PROG " [--seed S] [--count N] [--sockets K] [--udp ADDR] [--show D]\n"
+"       [--watchdog SECONDS] [--verbose]\n"
 "  Sends at least N (default 10000) fuzzed IPCTNL_MSG_CT_EVQ_CFG messages and\n"
 "  nf_tables batches with \"ctevent\" expressions from K (default 4, max %d)\n"
 "  netlink sockets, all generated from seed S (default 1).  Every message\n"
@@ -1222,7 +1232,11 @@ static void usage(FILE *f)
 "    fuzz: N messages, E errors, A acks, M missing\n"
 "  and exits 1 if an answer is missing or unexpected.\n"
 "  --udp ADDR: also send UDP datagrams to ADDR (ports 20000-20031) between\n"
-"  rounds, so that the ctevent rules subscribe conntrack entries.\n", MAX_SOCKS);
+"  rounds, so that the ctevent rules subscribe conntrack entries.\n"
+"  --show D: hexdump the messages of datagram D (numbered from 1, as in\n"
+"  the watchdog's and the summary's datagram numbers).\n"
+"  --watchdog SECONDS (default 30): exit 3 when a round of datagrams\n"
+"  takes longer than this.\n", MAX_SOCKS);
 }
 
 static unsigned long long parse_num(const char *s, const char *what,
@@ -1248,16 +1262,20 @@ int main(int argc, char **argv)
 		{ "sockets", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "udp", required_argument, NULL, 'u' },
+		{ "show", required_argument, NULL, 'd' },
+		{ "watchdog", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long long seed = 1, count = 10000;
 	const char *udp_addr = NULL;
-	struct timespec t0, t1;
+	struct timespec t0, t1, r0, r1;
+	unsigned long slow_first = 0, slow_last = 0;
+	double rt, slow_s = 0;
 	struct sigaction sa;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "s:n:k:vu:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:n:k:vu:d:w:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			seed = parse_num(optarg, "seed", ULLONG_MAX);
@@ -1277,6 +1295,16 @@ int main(int argc, char **argv)
 			break;
 		case 'u':
 			udp_addr = optarg;
+			break;
+		case 'd':
+			show_dgram = parse_num(optarg, "datagram number", ULONG_MAX);
+			break;
+		case 'w':
+			round_watchdog = parse_num(optarg, "watchdog", 3600);
+			if (!round_watchdog) {
+				fprintf(stderr, PROG ": the watchdog needs at least one second\n");
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -1315,7 +1343,7 @@ int main(int argc, char **argv)
 		sock_open(&socks[i]);
 	}
 
-	alarm(ROUND_WATCHDOG);
+	alarm(round_watchdog);
 	run_setup();
 
 	while (n_msgs < count) {
@@ -1347,7 +1375,8 @@ int main(int argc, char **argv)
 				build_cfg_dgram(d);
 		}
 		watchdog_dgram = dgram_no + 1;
-		alarm(ROUND_WATCHDOG);
+		alarm(round_watchdog);
+		clock_gettime(CLOCK_MONOTONIC, &r0);
 		for (int i = 0; i < used; i++) {
 			dgram_no++;
 			send_dgram(&dgrams[i]);
@@ -1356,6 +1385,14 @@ int main(int argc, char **argv)
 		for (int i = 0; i < used; i++) {
 			dgram_no++;
 			collect(&dgrams[i]);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &r1);
+		rt = (r1.tv_sec - r0.tv_sec) + (r1.tv_nsec - r0.tv_nsec) / 1e9;
+		if (rt > slow_s) {
+			/* what to look at with --show when a kernel gets slow */
+			slow_s = rt;
+			slow_first = dgram_no - used + 1;
+			slow_last = dgram_no;
 		}
 	}
 	alarm(0);
@@ -1368,6 +1405,8 @@ int main(int argc, char **argv)
 		seed, stream_hash, n_dgrams, n_sock_cycles, n_uncounted, n_batch_err,
 		n_other, n_overrun, n_udp, n_unexpected,
 		(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	fprintf(stderr, PROG ": slowest round: datagrams %lu-%lu, %.2f s\n",
+		slow_first, slow_last, slow_s);
 	fprintf(stderr, PROG ": answers (ack/error):");
 	for (unsigned int i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
 		if (kind_ack[i] || kind_err[i])

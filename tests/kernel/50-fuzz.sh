@@ -5,17 +5,22 @@
 # bound queue behind.
 #   CTEVQ_FUZZ_SEED   (default 1)       seed of the message stream
 #   CTEVQ_FUZZ_COUNT  (default 100000)  messages that must each get one answer
+#   CTEVQ_FUZZ_WATCHDOG (default 30)    seconds one round may take (a rule
+#                                       over the whole queue range takes
+#                                       longer on a debug kernel under TCG)
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/ctevq.sh"
 
 seed=${CTEVQ_FUZZ_SEED:-1}
 count=${CTEVQ_FUZZ_COUNT:-100000}
+watchdog=${CTEVQ_FUZZ_WATCHDOG:-30}
 
 mk_pair || { fail setup "mk_pair"; summary; exit 1; }
 
 # --- the fuzzer
 t0=$EPOCHREALTIME
 ip netns exec ns1 ctevq-fuzz --seed "$seed" --count "$count" --udp 192.0.2.2 \
+	--watchdog "$watchdog" \
 	> "$T_WORK/fuzz.out" 2> "$T_WORK/fuzz.err"
 rc=$?
 t1=$EPOCHREALTIME

@@ -21,9 +21,12 @@ if [ -n "$CTEVQ_KO" ] && [ ! -d /sys/module/nft_ctevent ]; then
 	insmod "$CTEVQ_KO" || echo "FAIL: insmod_nft_ctevent: cannot load $CTEVQ_KO"
 fi
 # The debug kernel (KASAN, lockdep, kmemleak) is several times slower: the
-# reliable-delivery and isolation tests use fewer connections there.
+# reliable-delivery and isolation tests use fewer connections there, and
+# the fuzzer's rounds may take longer (in a qemu TCG guest, a batch with a
+# rule over all 65535 queues took more than 30 s).
 [ "$tag" = debug ] && export CTEVQ_RELIABLE_CONNS=${CTEVQ_RELIABLE_CONNS:-4000} \
-	CTEVQ_ISO_CONNS=${CTEVQ_ISO_CONNS:-4000}
+	CTEVQ_ISO_CONNS=${CTEVQ_ISO_CONNS:-4000} \
+	CTEVQ_FUZZ_WATCHDOG=${CTEVQ_FUZZ_WATCHDOG:-180}
 case $suite in
 smoke) tests="00-smoke.sh 30-control.sh 60-smp.sh" ;;
 [0-9][0-9]*)	# e.g. 10+20: the tests numbered 10 and 20
