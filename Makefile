@@ -82,7 +82,7 @@ check: kernel kernel-qemu tools $(SELFTEST)
 # on one of them: both are slow).
 check-debug: kernel-debug kernel-qemu tools $(SELFTEST)
 	scripts/check.sh --kernel $(UMLDBG) --runner uml --suite 00+10+20+30+40+60+85 \
-		--tag debug --qemu-kernel $(QEMUK) --qemu-suite 50+70+80+90
+		--tag debug --qemu-kernel $(QEMUK) --qemu-suite 50+90 --qemu-suite 70+80
 
 demo: kernel tools
 	scripts/run-guest.sh uml $(TOP)/tests/demo.sh $(B)/results/demo 600 $(UML) >/dev/null || true

@@ -1,9 +1,10 @@
 #!/bin/bash
 # check.sh --kernel IMAGE --runner uml|qemu [--suite full|smoke|NN+NN]
-#          [--qemu-kernel IMAGE [--qemu-suite SUITE]] [--tag NAME]
+#          [--qemu-kernel IMAGE [--qemu-suite SUITE]...] [--tag NAME]
 #          [--series KERNEL_TREE]
 # Runs the kernel test suite in the guest (and, with --qemu-kernel, a subset,
-# smoke by default, on a 2-vCPU qemu guest), then the nft tests (tests/nft/run.sh, in a
+# smoke by default, on a 2-vCPU qemu guest; each --qemu-suite is a guest run
+# of its own, with its own time limit), then the nft tests (tests/nft/run.sh, in a
 # second guest run, and scripts/check-nft-copies.sh on the host) when
 # NFT_SRC and LIBNFTNL_SRC are set and build/nft is built from them (make nft),
 # else one SKIP line per nft test file; ends with one line
@@ -14,14 +15,14 @@
 # patch, which is make series-check).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-kernel= runner=uml suite=full qemuk= qsuite=smoke tag= series=
+kernel= runner=uml suite=full qemuk= qsuites= tag= series=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
 	--runner) runner=$2; shift ;;
 	--suite) suite=$2; shift ;;
 	--qemu-kernel) qemuk=$2; shift ;;
-	--qemu-suite) qsuite=$2; shift ;;
+	--qemu-suite) qsuites="$qsuites $2"; shift ;;
 	--tag) tag=-$2; shift ;;
 	--series) series=$2; shift ;;
 	*) echo "check: unknown argument $1" >&2; exit 2 ;;
@@ -88,7 +89,9 @@ fi
 run "$runner" "$kernel" "$suite" 2400
 if [ -n "$qemuk" ]; then
 	if [ -f "$qemuk" ]; then
-		run qemu "$qemuk" "$qsuite" 1800
+		for qsuite in ${qsuites:-smoke}; do
+			run qemu "$qemuk" "$qsuite" 1800
+		done
 	else
 		F=$((F + 1)); echo "FAIL: qemu kernel $qemuk missing"
 	fi
