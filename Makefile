@@ -19,7 +19,7 @@ QEMUKO   := $(B)/qemu-debug/net/netfilter/nft_ctevent.ko
 TOOLS    := $(B)/bin/ctevq-listen $(B)/bin/ctevq-rule
 
 .PHONY: all kernel kernel-base kernel-debug kernel-qemu tools check check-debug check-uml \
-	check-qemu demo series series-check bench clean distclean
+	check-qemu demo series series-check bench kernel-suites clean distclean
 
 all: kernel tools
 
@@ -95,6 +95,25 @@ series: $(KTREE)/.ctevq-stamp
 
 series-check: series
 	scripts/series.sh --build $(KTREE) $(B)/series/kernel
+
+# make kernel-suites: the kernel's netfilter selftests as netdev's CI runs
+# them (their config, every test, ksft exit codes), on the series and on the
+# pinned release without it, in the 2-vCPU qemu guest.  Hours; not in CI.
+KS       := $(B)/ks
+KSK_P    := $(KS)/patched/arch/x86/boot/bzImage
+KSK_U    := $(KS)/unpatched/arch/x86/boot/bzImage
+KSFRAG   := $(KCONF)/netfilter.config $(KCONF)/qemu.config $(KCONF)/kselftest.config
+$(KSK_P): $(KTREE)/.ctevq-stamp $(wildcard $(KCONF)/*.config) scripts/kselftest-config.sh
+	scripts/kselftest-config.sh $(KTREE) $(KS)/patched.config
+	$(call kbuild,x86_64,$(KS)/patched,$(KSFRAG) $(KS)/patched.config,bzImage modules.builtin)
+$(KSK_U): $(KSRC)/.git $(wildcard $(KCONF)/*.config) scripts/kselftest-config.sh
+	scripts/kselftest-config.sh $(KSRC) $(KS)/unpatched.config
+	KCONFIG_BASE=1 scripts/kconfig.sh x86_64 $(KSRC) $(KS)/unpatched $(KSFRAG) $(KS)/unpatched.config
+	$(MAKE) -s -C $(KSRC) ARCH=x86_64 O=$(KS)/unpatched CC="$(KCC)" -j$(JOBS) bzImage modules.builtin
+
+kernel-suites: $(KSK_P) $(KSK_U) $(KHDR)
+	scripts/kernel-suites.sh --patched $(KTREE) $(KS)/patched \
+		--unpatched $(KSRC) $(KS)/unpatched
 
 include mk/nft.mk
 
