@@ -22,7 +22,8 @@ NFT_STAMP    := $(NFT_PREFIX)/.ctevq-stamp
 NFTU_PREFIX  := $(B)/nft-unpatched
 NFTU_STAMP   := $(NFTU_PREFIX)/.ctevq-stamp
 NFT_SRCFILE  := $(B)/.nft-sources
-NFT_INPUTS   := $(wildcard libnftnl-patch/* nft-patch/*) scripts/build-nft.sh
+NFT_INPUTS   := $(wildcard libnftnl-patch/* nft-patch/*) scripts/build-nft.sh \
+		scripts/upstream-build-lib.sh
 NFT_HAVE_SRC := $(and $(strip $(NFT_SRC)),$(strip $(LIBNFTNL_SRC)))
 NFT_SUITES   ?= py shell
 NFT_SUITES_JOBS ?= 1
@@ -45,7 +46,7 @@ $(NFT_STAMP): $(NFT_INPUTS) $(NFT_SRCFILE)
 	scripts/build-nft.sh $(LIBNFTNL_SRC) $(NFT_SRC) $(NFT_PREFIX)
 	@touch $@
 
-$(NFTU_STAMP): scripts/build-nft.sh libnftnl-patch/TAG nft-patch/TAG $(NFT_SRCFILE)
+$(NFTU_STAMP): scripts/build-nft.sh scripts/upstream-build-lib.sh libnftnl-patch/TAG nft-patch/TAG $(NFT_SRCFILE)
 	@rm -f $@
 	NFT_NO_PATCH=1 NFT_BUILD_DIR=$(B)/nft-src-unpatched \
 		scripts/build-nft.sh $(LIBNFTNL_SRC) $(NFT_SRC) $(NFTU_PREFIX)

@@ -34,60 +34,9 @@ logs=$work/logs
 ltag=$(cat "$top/libnftnl-patch/TAG")
 ntag=$(cat "$top/nft-patch/TAG")
 
-step() { echo "build-nft: $*"; }
-die()  { echo "build-nft: FAILED: $*" >&2; exit 1; }
-
-# run NAME DIR CMD...: run a step in DIR, output to $logs/NAME.log
-run() {
-	local name=$1 dir=$2; shift 2
-	step "$name ..."
-	if ! (cd "$dir" && "$@") > "$logs/$name.log" 2>&1; then
-		tail -n 30 "$logs/$name.log" >&2
-		die "$name (log: $logs/$name.log)"
-	fi
-}
-
-# Which version is a tree?  configure.ac's AC_INIT is there in git trees and
-# release tarballs alike.
-tree_version() {
-	sed -n 's/^AC_INIT(\[[^]]*\], *\[\([^]]*\)\].*/\1/p' "$1/configure.ac" | head -n1
-}
-
-check_tree() {	# DIR TAG WANTED_VERSION
-	local v gitdesc=
-	[ -f "$1/configure.ac" ] || die "$1 does not look like a source tree (no configure.ac)"
-	v=$(tree_version "$1")
-	if [ -e "$1/.git" ]; then
-		gitdesc=$(git -C "$1" describe --tags --exact-match 2>/dev/null || git -C "$1" describe --tags 2>/dev/null || echo '?')
-	fi
-	step "$1: version ${v:-?}${gitdesc:+, git $gitdesc}"
-	if [ "$v" != "$3" ]; then
-		echo "build-nft: WARNING: $1 is version ${v:-unknown}, the series is pinned to $2" >&2
-	fi
-}
-
-copy_tree() {	# SRC DST
-	rm -rf -- "$2"
-	mkdir -p "$2"
-	if command -v rsync >/dev/null; then
-		rsync -a --exclude=.git "$1/" "$2/"
-	else
-		(cd "$1" && tar --exclude=.git -cf - .) | (cd "$2" && tar -xf -)
-	fi || die "copy $1 to $2"
-}
-
-apply_series() {	# TREE PATCH_DIR
-	local p n=0
-	for p in "$2"/[0-9][0-9][0-9][0-9]-*.patch; do
-		case "$p" in */0000-cover-letter.patch) continue ;; esac
-		(cd "$1" && patch -p1 -N -s --no-backup-if-mismatch < "$p") >> "$logs/patch-$(basename "$2").log" 2>&1 ||
-			{ cat "$logs/patch-$(basename "$2").log" >&2; die "applying $(basename "$p")"; }
-		n=$((n + 1))
-	done
-	[ $n -gt 0 ] || die "no patches in $2"
-	if find "$1" -name '*.rej' | grep -q .; then die "rejected hunks in $1"; fi
-	step "applied $n patches of $(basename "$2") to $1"
-}
+PROG=build-nft
+# shellcheck source=scripts/upstream-build-lib.sh
+. "$here/upstream-build-lib.sh"
 
 step "series pinned to libnftnl $ltag (libnftnl-patch/) and nftables $ntag (nft-patch/)"
 check_tree "$lsrc" "$ltag" "${ltag#libnftnl-}"
