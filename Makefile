@@ -116,6 +116,7 @@ kernel-suites: $(KSK_P) $(KSK_U) $(KHDR)
 		--unpatched $(KSRC) $(KS)/unpatched
 
 include mk/nft.mk
+include mk/consumers.mk
 
 clean:
 	rm -rf $(B)/bin $(B)/results $(B)/series

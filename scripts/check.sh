@@ -7,7 +7,9 @@
 # of its own, with its own time limit), then the nft tests (tests/nft/run.sh, in a
 # second guest run, and scripts/check-nft-copies.sh on the host) when
 # NFT_SRC and LIBNFTNL_SRC are set and build/nft is built from them (make nft),
-# else one SKIP line per nft test file; ends with one line
+# else one SKIP line per nft test file; likewise the consumer tests
+# (tests/consumers/run.sh) with LNFCT_SRC and CTTOOLS_SRC (make consumers);
+# ends with one line
 # "N passed, N failed, N skipped".  A guest that times out, writes no result
 # or shows a kernel splat counts as a failure.  With --series, the kernel
 # series of that tree is checked first (scripts/series.sh: kernel/ files
@@ -103,7 +105,7 @@ nft=$top/build/nft/sbin/nft stamp=$top/build/nft/.ctevq-stamp
 if [ -n "${NFT_SRC:-}" ] && [ -n "${LIBNFTNL_SRC:-}" ]; then
 	if [ ! -x "$nft" ] || [ ! -f "$stamp" ]; then
 		F=$((F + 1)); echo "FAIL: nft: $nft is not built (make nft NFT_SRC=... LIBNFTNL_SRC=...)"
-	elif [ -n "$(find "$top/libnftnl-patch" "$top/nft-patch" "$top/scripts/build-nft.sh" -newer "$stamp" -print -quit)" ]; then
+	elif [ -n "$(find "$top/libnftnl-patch" "$top/nft-patch" "$top/scripts/build-nft.sh" "$top/scripts/upstream-build-lib.sh" -newer "$stamp" -print -quit)" ]; then
 		F=$((F + 1)); echo "FAIL: nft: $nft is older than the series (make nft NFT_SRC=... LIBNFTNL_SRC=...)"
 	else
 		run "$runner" "$kernel" nft 1200 "$top/tests/nft/run.sh"
@@ -121,6 +123,24 @@ else
 		S=$((S + 1)); echo "SKIP: ${t#"$top"/}: needs the patched nft"
 	done
 	echo "note: set NFT_SRC= and LIBNFTNL_SRC= to upstream trees to run the nft tests"
+fi
+
+# Likewise the consumers (libnetfilter_conntrack, conntrack-tools) with
+# their series, from LNFCT_SRC and CTTOOLS_SRC (make consumers).
+cons=$top/build/consumers cstamp=$top/build/consumers/.ctevq-stamp
+if [ -n "${LNFCT_SRC:-}" ] && [ -n "${CTTOOLS_SRC:-}" ]; then
+	if [ ! -f "$cstamp" ]; then
+		F=$((F + 1)); echo "FAIL: consumers: $cons is not built (make consumers LNFCT_SRC=... CTTOOLS_SRC=...)"
+	elif [ -n "$(find "$top/libnetfilter_conntrack-patch" "$top/conntrack-tools-patch" "$top/scripts/build-consumers.sh" "$top/scripts/upstream-build-lib.sh" -newer "$cstamp" -print -quit)" ]; then
+		F=$((F + 1)); echo "FAIL: consumers: $cons is older than the series (make consumers LNFCT_SRC=... CTTOOLS_SRC=...)"
+	else
+		run "$runner" "$kernel" consumers 900 "$top/tests/consumers/run.sh"
+	fi
+else
+	for t in "$top"/tests/consumers/[0-9][0-9]-*.sh; do
+		S=$((S + 1)); echo "SKIP: ${t#"$top"/}: needs the patched libnetfilter_conntrack and conntrack-tools"
+	done
+	echo "note: set LNFCT_SRC= and CTTOOLS_SRC= to upstream trees to run the consumer tests"
 fi
 
 echo "$P passed, $F failed, $S skipped"

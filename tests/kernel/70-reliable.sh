@@ -12,19 +12,6 @@ N=${CTEVQ_RELIABLE_CONNS:-20000}
 sysctl -qw net.netfilter.nf_conntrack_max=$((4 * N)) 2>/dev/null ||
 	echo $((4 * N)) > /proc/sys/net/netfilter/nf_conntrack_max
 
-# COUNT UDP flows from 192.0.2.1:40000 to COUNT destination ports from
-# FIRSTPORT on, each a conntrack entry in ns1
-flows() {  # FIRSTPORT COUNT
-	ip netns exec ns1 "$PYTHON" -c '
-import socket, sys
-first, n = int(sys.argv[1]), int(sys.argv[2])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("192.0.2.1", 40000))
-for p in range(first, first + n):
-    s.sendto(b"x", ("192.0.2.2", p))
-' "$1" "$2"
-}
-
 # ns1 subscribes every entry to queues 1 and 2
 setup() {
 	mk_pair

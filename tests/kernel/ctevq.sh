@@ -14,6 +14,8 @@
 #   evcheck ARGS...          tests/kernel/evcheck.py
 #   traffic NS ARGS...       tests/kernel/traffic.py in NS
 #   serve NS PROTO ADDR PORT COUNT   background server, waits until it listens
+#   flows FIRSTPORT COUNT    COUNT UDP flows 192.0.2.1:40000 -> 192.0.2.2:FIRSTPORT..
+#                            from ns1, one conntrack entry each
 
 LISTENER_PIDS=()
 EVCHECK=$TOP/tests/kernel/evcheck.py
@@ -119,3 +121,16 @@ serve() {
 
 # conntrack flush in NS: a DESTROY event for every entry
 ct_flush() { ip netns exec "$1" conntrack -F >/dev/null 2>&1; }
+
+# COUNT UDP flows from 192.0.2.1:40000 to COUNT destination ports from
+# FIRSTPORT on, each a conntrack entry in ns1
+flows() {  # FIRSTPORT COUNT
+	ip netns exec ns1 "$PYTHON" -c '
+import socket, sys
+first, n = int(sys.argv[1]), int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("192.0.2.1", 40000))
+for p in range(first, first + n):
+    s.sendto(b"x", ("192.0.2.2", p))
+' "$1" "$2"
+}

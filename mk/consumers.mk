@@ -1,0 +1,49 @@
+# mk/consumers.mk - the programs operators run, able to bind event queues
+# (included by the top-level Makefile).
+#
+#   make consumers LNFCT_SRC=DIR CTTOOLS_SRC=DIR
+#       upstream libnetfilter_conntrack and conntrack-tools trees at the tags
+#       in libnetfilter_conntrack-patch/TAG and conntrack-tools-patch/TAG
+#       (git checkouts or unpacked release tarballs; copied, never modified)
+#       -> build/consumers/sbin/conntrack linked to the patched
+#       build/consumers/lib/libnetfilter_conntrack.so, and the library's
+#       queue examples in build/consumers/libexec/ctevq/
+#       (scripts/build-consumers.sh).  Rebuilt only when the series, the
+#       script or the source paths change.  With both set, "make check"
+#       builds them first and runs tests/consumers/ in the guest.
+
+LNFCT_SRC   ?=
+CTTOOLS_SRC ?=
+export LNFCT_SRC CTTOOLS_SRC
+
+CONS_PREFIX   := $(B)/consumers
+CONS_STAMP    := $(CONS_PREFIX)/.ctevq-stamp
+CONS_SRCFILE  := $(B)/.consumers-sources
+CONS_INPUTS   := $(wildcard libnetfilter_conntrack-patch/* conntrack-tools-patch/*) \
+		 scripts/build-consumers.sh scripts/upstream-build-lib.sh
+CONS_HAVE_SRC := $(and $(strip $(LNFCT_SRC)),$(strip $(CTTOOLS_SRC)))
+
+.PHONY: consumers consumers-force
+
+ifneq ($(CONS_HAVE_SRC),)
+
+consumers: $(CONS_STAMP)
+
+$(CONS_SRCFILE): consumers-force
+	@mkdir -p $(@D)
+	@echo '$(abspath $(LNFCT_SRC)) $(abspath $(CTTOOLS_SRC))' | cmp -s - $@ 2>/dev/null || \
+		echo '$(abspath $(LNFCT_SRC)) $(abspath $(CTTOOLS_SRC))' > $@
+
+$(CONS_STAMP): $(CONS_INPUTS) $(CONS_SRCFILE)
+	@rm -f $@
+	scripts/build-consumers.sh $(LNFCT_SRC) $(CTTOOLS_SRC) $(CONS_PREFIX)
+	@touch $@
+
+check check-debug: consumers
+
+else
+
+consumers:
+	@echo "consumers: not built (the consumer tests are skipped); to enable: make consumers LNFCT_SRC=<$$(cat libnetfilter_conntrack-patch/TAG) tree> CTTOOLS_SRC=<$$(cat conntrack-tools-patch/TAG) tree>"
+
+endif

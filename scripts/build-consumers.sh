@@ -1,0 +1,94 @@
+#!/bin/bash
+# build-consumers.sh LNFCT_SRC CTTOOLS_SRC PREFIX
+#
+# Builds the programs operators run with this repository's series applied,
+# so that they can bind conntrack event queues:
+#   LNFCT_SRC    libnetfilter_conntrack tree at the tag in
+#                libnetfilter_conntrack-patch/TAG (git checkout or unpacked
+#                release tarball; it is not modified)
+#   CTTOOLS_SRC  conntrack-tools tree at the tag in conntrack-tools-patch/TAG
+#   PREFIX       install prefix, e.g. build/consumers: PREFIX/sbin/conntrack,
+#                PREFIX/lib/libnetfilter_conntrack.so, and the library's
+#                queue examples in PREFIX/libexec/ctevq/ (conntrack_evq_events,
+#                nfct-mnl-evq-event); rpath set, so they run as they are.
+# Each tree is copied to a clean scratch directory under build/consumers-src/,
+# its series is applied with patch -p1, then autoreconf, configure, make.
+# libnetfilter_conntrack's unit tests that need no kernel (test_api,
+# test_connlabel, test_evq) run before its install; upstream's test_filter
+# waits for conntrack events of the host and is left out.
+# Environment: JOBS (default nproc), CONSUMERS_BUILD_DIR (default
+# build/consumers-src).
+set -u
+set -o pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/.." && pwd)
+
+[ $# -eq 3 ] || { sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+lsrc=$(cd "$1" 2>/dev/null && pwd) || { echo "build-consumers: no such directory $1" >&2; exit 2; }
+csrc=$(cd "$2" 2>/dev/null && pwd) || { echo "build-consumers: no such directory $2" >&2; exit 2; }
+mkdir -p "$3" || exit 2
+prefix=$(cd "$3" && pwd)
+jobs=${JOBS:-$(nproc)}
+work=${CONSUMERS_BUILD_DIR:-$top/build/consumers-src}
+logs=$work/logs
+
+ltag=$(cat "$top/libnetfilter_conntrack-patch/TAG")
+ctag=$(cat "$top/conntrack-tools-patch/TAG")
+
+PROG=build-consumers
+# shellcheck source=scripts/upstream-build-lib.sh
+. "$here/upstream-build-lib.sh"
+
+step "series pinned to $ltag (libnetfilter_conntrack-patch/) and $ctag (conntrack-tools-patch/)"
+check_tree "$lsrc" "$ltag" "${ltag#libnetfilter_conntrack-}"
+check_tree "$csrc" "$ctag" "${ctag#conntrack-tools-}"
+
+rm -rf -- "$logs"; mkdir -p "$logs"
+L=$work/libnetfilter_conntrack C=$work/conntrack-tools
+step "copying the trees to $work"
+copy_tree "$lsrc" "$L"
+copy_tree "$csrc" "$C"
+apply_series "$L" "$top/libnetfilter_conntrack-patch"
+apply_series "$C" "$top/conntrack-tools-patch"
+
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+run lnfct-autoreconf "$L" autoreconf -fi
+run lnfct-configure  "$L" ./configure --prefix="$prefix"
+run lnfct-make       "$L" make -j"$jobs"
+run lnfct-check      "$L" make -j"$jobs" check TESTS="test_api test_connlabel test_evq"
+grep -E '^# (TOTAL|PASS|FAIL|SKIP|ERROR):' "$L/tests/test-suite.log" 2>/dev/null |
+	sed 's/^/build-consumers:   libnetfilter_conntrack make check /'
+grep -q '^PASS: test_evq' "$logs/lnfct-check.log" ||
+	die "libnetfilter_conntrack make check did not pass test_evq"
+run lnfct-install    "$L" make install
+
+# The library's queue examples are check programs (libtool wrappers in the
+# tree): build them against the installed library instead.
+mkdir -p "$prefix/libexec/ctevq"
+cflags=$(pkg-config --cflags libnetfilter_conntrack libmnl) || die "pkg-config libnetfilter_conntrack"
+libs=$(pkg-config --libs libnetfilter_conntrack libmnl) || die "pkg-config libnetfilter_conntrack"
+for ex in utils/conntrack_evq_events examples/nfct-mnl-evq-event; do
+	# shellcheck disable=SC2086
+	run "lnfct-$(basename "$ex")" "$L" gcc -O2 -Wall -o "$prefix/libexec/ctevq/$(basename "$ex")" \
+		"$ex.c" $cflags $libs -Wl,-rpath,"$prefix/lib"
+done
+
+run cttools-autoreconf "$C" autoreconf -fi
+run cttools-configure  "$C" ./configure --prefix="$prefix" --disable-systemd \
+	LDFLAGS="-Wl,-rpath,$prefix/lib"
+run cttools-make       "$C" make -j"$jobs"
+run cttools-install    "$C" make install
+
+ct=$prefix/sbin/conntrack
+[ -x "$ct" ] || die "no $ct"
+"$ct" --version > "$logs/conntrack-version.log" 2>&1 || die "$ct does not run"
+ldd "$ct" > "$logs/conntrack-ldd.log" 2>&1 || die "ldd $ct failed"
+grep -q "$prefix/lib/libnetfilter_conntrack" "$logs/conntrack-ldd.log" ||
+	die "$ct is not linked against $prefix/lib/libnetfilter_conntrack"
+# parsed before anything is sent: no kernel support needed
+out=$("$ct" -E --reliable 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "requires \`--queue'" <<< "$out" ||
+	die "smoke: conntrack -E --reliable: exit $rc: $out"
+step "smoke: $("$ct" --version 2>&1 | head -n1), linked against $prefix/lib/libnetfilter_conntrack.so"
+step "ok: $prefix ($ltag + libnetfilter_conntrack-patch, $ctag + conntrack-tools-patch)"
