@@ -11,15 +11,19 @@
 #       (scripts/build-consumers.sh).  Rebuilt only when the series, the
 #       script or the source paths change.  With both set, "make check"
 #       builds them first and runs tests/consumers/ in the guest.
+#       ULOGD_SRC=DIR (optional): ulogd2 at ulogd2-patch/TAG as well
+#       (build/consumers/sbin/ulogd); without it the ulogd test is skipped.
 
 LNFCT_SRC   ?=
 CTTOOLS_SRC ?=
-export LNFCT_SRC CTTOOLS_SRC
+ULOGD_SRC   ?=
+export LNFCT_SRC CTTOOLS_SRC ULOGD_SRC
 
 CONS_PREFIX   := $(B)/consumers
 CONS_STAMP    := $(CONS_PREFIX)/.ctevq-stamp
 CONS_SRCFILE  := $(B)/.consumers-sources
-CONS_INPUTS   := $(wildcard libnetfilter_conntrack-patch/* conntrack-tools-patch/*) \
+CONS_INPUTS   := $(wildcard libnetfilter_conntrack-patch/* conntrack-tools-patch/* \
+			   ulogd2-patch/*) \
 		 scripts/build-consumers.sh scripts/upstream-build-lib.sh
 CONS_HAVE_SRC := $(and $(strip $(LNFCT_SRC)),$(strip $(CTTOOLS_SRC)))
 
@@ -31,12 +35,12 @@ consumers: $(CONS_STAMP)
 
 $(CONS_SRCFILE): consumers-force
 	@mkdir -p $(@D)
-	@echo '$(abspath $(LNFCT_SRC)) $(abspath $(CTTOOLS_SRC))' | cmp -s - $@ 2>/dev/null || \
-		echo '$(abspath $(LNFCT_SRC)) $(abspath $(CTTOOLS_SRC))' > $@
+	@echo '$(abspath $(LNFCT_SRC)) $(abspath $(CTTOOLS_SRC)) $(abspath $(ULOGD_SRC))' | cmp -s - $@ 2>/dev/null || \
+		echo '$(abspath $(LNFCT_SRC)) $(abspath $(CTTOOLS_SRC)) $(abspath $(ULOGD_SRC))' > $@
 
 $(CONS_STAMP): $(CONS_INPUTS) $(CONS_SRCFILE)
 	@rm -f $@
-	scripts/build-consumers.sh $(LNFCT_SRC) $(CTTOOLS_SRC) $(CONS_PREFIX)
+	scripts/build-consumers.sh $(LNFCT_SRC) $(CTTOOLS_SRC) $(CONS_PREFIX) $(ULOGD_SRC)
 	@touch $@
 
 check check-debug: consumers

@@ -1,5 +1,5 @@
 #!/bin/bash
-# build-consumers.sh LNFCT_SRC CTTOOLS_SRC PREFIX
+# build-consumers.sh LNFCT_SRC CTTOOLS_SRC PREFIX [ULOGD_SRC]
 #
 # Builds the programs operators run with this repository's series applied,
 # so that they can bind conntrack event queues:
@@ -7,6 +7,8 @@
 #                libnetfilter_conntrack-patch/TAG (git checkout or unpacked
 #                release tarball; it is not modified)
 #   CTTOOLS_SRC  conntrack-tools tree at the tag in conntrack-tools-patch/TAG
+#   ULOGD_SRC    optional: ulogd2 tree at the tag in ulogd2-patch/TAG ->
+#                PREFIX/sbin/ulogd and its plugins in PREFIX/lib/ulogd/
 #   PREFIX       install prefix, e.g. build/consumers: PREFIX/sbin/conntrack,
 #                PREFIX/lib/libnetfilter_conntrack.so, and the library's
 #                queue examples in PREFIX/libexec/ctevq/ (conntrack_evq_events,
@@ -24,9 +26,13 @@ set -o pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/.." && pwd)
 
-[ $# -eq 3 ] || { sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+[ $# -eq 3 ] || [ $# -eq 4 ] || { sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 lsrc=$(cd "$1" 2>/dev/null && pwd) || { echo "build-consumers: no such directory $1" >&2; exit 2; }
 csrc=$(cd "$2" 2>/dev/null && pwd) || { echo "build-consumers: no such directory $2" >&2; exit 2; }
+usrc=
+if [ $# -eq 4 ]; then
+	usrc=$(cd "$4" 2>/dev/null && pwd) || { echo "build-consumers: no such directory $4" >&2; exit 2; }
+fi
 mkdir -p "$3" || exit 2
 prefix=$(cd "$3" && pwd)
 jobs=${JOBS:-$(nproc)}
@@ -35,6 +41,7 @@ logs=$work/logs
 
 ltag=$(cat "$top/libnetfilter_conntrack-patch/TAG")
 ctag=$(cat "$top/conntrack-tools-patch/TAG")
+utag=$(cat "$top/ulogd2-patch/TAG")
 
 PROG=build-consumers
 # shellcheck source=scripts/upstream-build-lib.sh
@@ -91,4 +98,32 @@ out=$("$ct" -E --reliable 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "requires \`--queue'" <<< "$out" ||
 	die "smoke: conntrack -E --reliable: exit $rc: $out"
 step "smoke: $("$ct" --version 2>&1 | head -n1), linked against $prefix/lib/libnetfilter_conntrack.so"
-step "ok: $prefix ($ltag + libnetfilter_conntrack-patch, $ctag + conntrack-tools-patch)"
+
+if [ -z "$usrc" ]; then
+	rm -f "$prefix/sbin/ulogd"
+	step "ok: $prefix ($ltag + libnetfilter_conntrack-patch, $ctag + conntrack-tools-patch; no ULOGD_SRC, so no ulogd)"
+	exit 0
+fi
+check_tree "$usrc" "$utag" "${utag#ulogd-}"
+U=$work/ulogd2
+copy_tree "$usrc" "$U"
+apply_series "$U" "$top/ulogd2-patch"
+# ulogd 2.0.9 asks for libmnl >= 1.0.5 and builds against Debian
+# bookworm's 1.0.4: give configure the flags instead of that check.
+mnl=()
+if ! pkg-config --atleast-version=1.0.5 libmnl; then
+	step "libmnl $(pkg-config --modversion libmnl) < 1.0.5: passing LIBMNL_CFLAGS/LIBMNL_LIBS to ulogd's configure"
+	mnl=(LIBMNL_CFLAGS="$(pkg-config --cflags libmnl) " LIBMNL_LIBS="$(pkg-config --libs libmnl)")
+fi
+run ulogd-autoreconf "$U" autoreconf -fi
+run ulogd-configure  "$U" ./configure --prefix="$prefix" "${mnl[@]}" \
+	LDFLAGS="-Wl,-rpath,$prefix/lib"
+run ulogd-make       "$U" make -j"$jobs"
+run ulogd-install    "$U" make install
+[ -x "$prefix/sbin/ulogd" ] && [ -f "$prefix/lib/ulogd/ulogd_inpflow_NFCT.so" ] ||
+	die "no $prefix/sbin/ulogd or NFCT plugin"
+ldd "$prefix/lib/ulogd/ulogd_inpflow_NFCT.so" > "$logs/ulogd-nfct-ldd.log" 2>&1 ||
+	die "ldd ulogd_inpflow_NFCT.so failed"
+grep -q "$prefix/lib/libnetfilter_conntrack" "$logs/ulogd-nfct-ldd.log" ||
+	die "the NFCT plugin is not linked against $prefix/lib/libnetfilter_conntrack"
+step "ok: $prefix ($ltag + libnetfilter_conntrack-patch, $ctag + conntrack-tools-patch, $utag + ulogd2-patch)"

@@ -131,7 +131,7 @@ cons=$top/build/consumers cstamp=$top/build/consumers/.ctevq-stamp
 if [ -n "${LNFCT_SRC:-}" ] && [ -n "${CTTOOLS_SRC:-}" ]; then
 	if [ ! -f "$cstamp" ]; then
 		F=$((F + 1)); echo "FAIL: consumers: $cons is not built (make consumers LNFCT_SRC=... CTTOOLS_SRC=...)"
-	elif [ -n "$(find "$top/libnetfilter_conntrack-patch" "$top/conntrack-tools-patch" "$top/scripts/build-consumers.sh" "$top/scripts/upstream-build-lib.sh" -newer "$cstamp" -print -quit)" ]; then
+	elif [ -n "$(find "$top/libnetfilter_conntrack-patch" "$top/conntrack-tools-patch" "$top/ulogd2-patch" "$top/scripts/build-consumers.sh" "$top/scripts/upstream-build-lib.sh" -newer "$cstamp" -print -quit)" ]; then
 		F=$((F + 1)); echo "FAIL: consumers: $cons is older than the series (make consumers LNFCT_SRC=... CTTOOLS_SRC=...)"
 	else
 		run "$runner" "$kernel" consumers 900 "$top/tests/consumers/run.sh"

@@ -138,12 +138,15 @@ rule ns1 add table inet f ';' add chain inet f c postrouting 0 ';' \
 ct_listen mc ns1 -m "$CT" -E
 ct_listen q3 ns1 -q 3 "$CT" -E --queue 3 -e DESTROY
 ct_listen q4 ns1 -q 4 "$CT" -E --queue 4 -p udp
-ct_listen q56 ns1 -q 6 "$CT" -E --queue 5 --queue 6
+ct_listen q56 ns1 -q 6 "$CT" -E --queue 5 --queue 6 -o xml
+ct_listen mcxml ns1 -m "$CT" -E -o xml
 traffic_mix
 ct_stop
 same CT_queue_event_mask_destroy "$(lines q3)" "$(lines mc | grep '^ *\[DESTROY\] ')"
 same CT_queue_filter_protocol "$(lines q4)" "$(lines mc | grep -E '^ *\[[A-Z]+\] udp ')"
-same CT_queue_repeated "$(lines q56)" "$(lines mc)"
+# one <flow> element per event, in the same order
+xml() { grep -o '<flow type="[a-z]*">.*</flow>' "$T_WORK/$1.out" | sed 's/<when>.*<\/when>//'; }
+same CT_queue_repeated_output_xml "$(xml q56)" "$(xml mcxml)"
 
 # --- errors -------------------------------------------------------------------
 mk_pair

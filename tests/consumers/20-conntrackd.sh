@@ -5,6 +5,7 @@
 # and a second daemon cannot take the queue.
 . "$(dirname "${BASH_SOURCE[0]}")/../kernel/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../kernel/ctevq.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 P=${CTEVQ_CONSUMERS_PREFIX:-$TOP/build/consumers}
 CTD=$P/sbin/conntrackd
@@ -80,19 +81,13 @@ expect CTD_multicast_accounts_all "5 5" "$(ctd_counts mcast)"
 
 # a second daemon cannot take the queue
 ctd_conf second "EventQueue 1"
-out=$(ip netns exec ns1 timeout 20 "$CTD" -C "$T_WORK/second.conf" 2>&1); rc=$?
-if [ $rc -ne 0 ] && grep -q 'cannot bind conntrack event queue 1: it is bound to another socket' "$T_WORK/second.log"; then
-	ok CTD_queue_busy_refused
-else
-	fail CTD_queue_busy_refused "exit $rc: $out $(cat "$T_WORK/second.log" 2>/dev/null)"
-fi
+refused CTD_queue_busy_refused \
+	'cannot bind conntrack event queue 1: it is bound to another socket' \
+	"$T_WORK/second.log" "$CTD" -C "$T_WORK/second.conf"
 ctd_conf bad "EventQueue 65536"
-out=$(ip netns exec ns1 timeout 20 "$CTD" -C "$T_WORK/bad.conf" 2>&1); rc=$?
-if [ $rc -ne 0 ] && grep -q 'EventQueue 65536: the queue number must be between 0 and 65535' <<< "$out$(cat "$T_WORK/bad.log" 2>/dev/null)"; then
-	ok CTD_queue_number_out_of_range
-else
-	fail CTD_queue_number_out_of_range "exit $rc: $out"
-fi
+refused CTD_queue_number_out_of_range \
+	'EventQueue 65536: the queue number must be between 0 and 65535' \
+	"$T_WORK/bad.log" "$CTD" -C "$T_WORK/bad.conf"
 
 for p in "${CTD_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 for p in "${CTD_PIDS[@]}"; do wait "$p" 2>/dev/null; done
