@@ -19,9 +19,15 @@ QEMUKO   := $(B)/qemu-debug/net/netfilter/nft_ctevent.ko
 TOOLS    := $(B)/bin/ctevq-listen $(B)/bin/ctevq-rule
 
 .PHONY: all kernel kernel-base kernel-debug kernel-qemu tools check check-debug check-uml \
-	check-qemu demo series series-check bench kernel-suites clean distclean
+	check-qemu demo series series-check bench kernel-suites clean distclean setup
 
 all: kernel tools
+
+# The Debian packages in .ci/packages: installed when make runs as root,
+# else make stops at once with the apt-get line to run (scripts/setup.sh).
+setup:
+	@scripts/setup.sh
+$(KSRC)/.git $(TOOLS): | setup
 
 $(KSRC)/.git:
 	scripts/get-kernel.sh $(B)/dl $(KSRC)

@@ -13,6 +13,9 @@
 #       builds them first and runs tests/consumers/ in the guest.
 #       ULOGD_SRC=DIR (optional): ulogd2 at ulogd2-patch/TAG as well
 #       (build/consumers/sbin/ulogd); without it the ulogd test is skipped.
+#   make consumers-series-check LNFCT_SRC=DIR CTTOOLS_SRC=DIR [ULOGD_SRC=DIR]
+#       each series applied with git am on its tag and built at every patch
+#       (scripts/consumers-series-check.sh); not part of "make check".
 
 LNFCT_SRC   ?=
 CTTOOLS_SRC ?=
@@ -27,7 +30,7 @@ CONS_INPUTS   := $(wildcard libnetfilter_conntrack-patch/* conntrack-tools-patch
 		 scripts/build-consumers.sh scripts/upstream-build-lib.sh
 CONS_HAVE_SRC := $(and $(strip $(LNFCT_SRC)),$(strip $(CTTOOLS_SRC)))
 
-.PHONY: consumers consumers-force
+.PHONY: consumers consumers-force consumers-series-check
 
 ifneq ($(CONS_HAVE_SRC),)
 
@@ -44,6 +47,10 @@ $(CONS_STAMP): $(CONS_INPUTS) $(CONS_SRCFILE)
 	@touch $@
 
 check check-debug: consumers
+
+# every patch of the three series applied with git am on its tag, and built
+consumers-series-check: $(CONS_STAMP)
+	scripts/consumers-series-check.sh $(LNFCT_SRC) $(CTTOOLS_SRC) $(ULOGD_SRC)
 
 else
 
