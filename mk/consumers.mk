@@ -13,6 +13,10 @@
 #       builds them first and runs tests/consumers/ in the guest.
 #       ULOGD_SRC=DIR (optional): ulogd2 at ulogd2-patch/TAG as well
 #       (build/consumers/sbin/ulogd); without it the ulogd test is skipped.
+#   make consumers-suites LNFCT_SRC=DIR CTTOOLS_SRC=DIR
+#       conntrack-tools' tests/conntrack testsuite in the UML guest with the
+#       unpatched (build/consumers-unpatched) and the patched build, side by
+#       side (scripts/consumers-suites.sh); not part of "make check".
 #   make consumers-series-check LNFCT_SRC=DIR CTTOOLS_SRC=DIR [ULOGD_SRC=DIR]
 #       each series applied with git am on its tag and built at every patch
 #       (scripts/consumers-series-check.sh); not part of "make check".
@@ -30,7 +34,10 @@ CONS_INPUTS   := $(wildcard libnetfilter_conntrack-patch/* conntrack-tools-patch
 		 scripts/build-consumers.sh scripts/upstream-build-lib.sh
 CONS_HAVE_SRC := $(and $(strip $(LNFCT_SRC)),$(strip $(CTTOOLS_SRC)))
 
-.PHONY: consumers consumers-force consumers-series-check
+CONSU_PREFIX  := $(B)/consumers-unpatched
+CONSU_STAMP   := $(CONSU_PREFIX)/.ctevq-stamp
+
+.PHONY: consumers consumers-force consumers-series-check consumers-suites
 
 ifneq ($(CONS_HAVE_SRC),)
 
@@ -47,6 +54,17 @@ $(CONS_STAMP): $(CONS_INPUTS) $(CONS_SRCFILE)
 	@touch $@
 
 check check-debug: consumers
+
+$(CONSU_STAMP): scripts/build-consumers.sh scripts/upstream-build-lib.sh \
+		libnetfilter_conntrack-patch/TAG conntrack-tools-patch/TAG $(CONS_SRCFILE)
+	@rm -f $@
+	CONSUMERS_NO_PATCH=1 CONSUMERS_BUILD_DIR=$(B)/consumers-src-unpatched \
+		scripts/build-consumers.sh $(LNFCT_SRC) $(CTTOOLS_SRC) $(CONSU_PREFIX)
+	@touch $@
+
+# conntrack-tools' own testsuite, unpatched against patched, in the guest
+consumers-suites: $(CONS_STAMP) $(CONSU_STAMP) kernel
+	scripts/consumers-suites.sh --kernel $(UML)
 
 # every patch of the three series applied with git am on its tag, and built
 consumers-series-check: $(CONS_STAMP)

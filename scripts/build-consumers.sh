@@ -18,8 +18,14 @@
 # libnetfilter_conntrack's unit tests that need no kernel (test_api,
 # test_connlabel, test_evq) run before its install; upstream's test_filter
 # waits for conntrack events of the host and is left out.
+# Both builds get conntrack-tools' own test program (tests/conntrack,
+# PREFIX/libexec/ctevq/test-conntrack) and its testsuite
+# (PREFIX/share/ctevq/conntrack-testsuite/) for make consumers-suites.
 # Environment: JOBS (default nproc), CONSUMERS_BUILD_DIR (default
 # build/consumers-src).
+#   CONSUMERS_NO_PATCH=1  build the trees as they are, without the series
+#                   (the baseline of make consumers-suites: use another
+#                   CONSUMERS_BUILD_DIR and PREFIX); no ulogd, no examples.
 set -u
 set -o pipefail
 
@@ -56,18 +62,26 @@ L=$work/libnetfilter_conntrack C=$work/conntrack-tools
 step "copying the trees to $work"
 copy_tree "$lsrc" "$L"
 copy_tree "$csrc" "$C"
-apply_series "$L" "$top/libnetfilter_conntrack-patch"
-apply_series "$C" "$top/conntrack-tools-patch"
+nopatch=${CONSUMERS_NO_PATCH:-0}
+if [ "$nopatch" = 1 ]; then
+	step "CONSUMERS_NO_PATCH=1: building the unpatched trees"
+	usrc=
+else
+	apply_series "$L" "$top/libnetfilter_conntrack-patch"
+	apply_series "$C" "$top/conntrack-tools-patch"
+fi
 
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 run lnfct-autoreconf "$L" autoreconf -fi
 run lnfct-configure  "$L" ./configure --prefix="$prefix"
 run lnfct-make       "$L" make -j"$jobs"
-run lnfct-check      "$L" make -j"$jobs" check TESTS="test_api test_connlabel test_evq"
-grep -E '^# (TOTAL|PASS|FAIL|SKIP|ERROR):' "$L/tests/test-suite.log" 2>/dev/null |
-	sed 's/^/build-consumers:   libnetfilter_conntrack make check /'
-grep -q '^PASS: test_evq' "$logs/lnfct-check.log" ||
-	die "libnetfilter_conntrack make check did not pass test_evq"
+if [ "$nopatch" != 1 ]; then
+	run lnfct-check "$L" make -j"$jobs" check TESTS="test_api test_connlabel test_evq"
+	grep -E '^# (TOTAL|PASS|FAIL|SKIP|ERROR):' "$L/tests/test-suite.log" 2>/dev/null |
+		sed 's/^/build-consumers:   libnetfilter_conntrack make check /'
+	grep -q '^PASS: test_evq' "$logs/lnfct-check.log" ||
+		die "libnetfilter_conntrack make check did not pass test_evq"
+fi
 run lnfct-install    "$L" make install
 
 # The library's queue examples are check programs (libtool wrappers in the
@@ -75,7 +89,8 @@ run lnfct-install    "$L" make install
 mkdir -p "$prefix/libexec/ctevq"
 cflags=$(pkg-config --cflags libnetfilter_conntrack libmnl) || die "pkg-config libnetfilter_conntrack"
 libs=$(pkg-config --libs libnetfilter_conntrack libmnl) || die "pkg-config libnetfilter_conntrack"
-for ex in utils/conntrack_evq_events examples/nfct-mnl-evq-event; do
+[ "$nopatch" = 1 ] && examples= || examples="utils/conntrack_evq_events examples/nfct-mnl-evq-event"
+for ex in $examples; do
 	# shellcheck disable=SC2086
 	run "lnfct-$(basename "$ex")" "$L" gcc -O2 -Wall -o "$prefix/libexec/ctevq/$(basename "$ex")" \
 		"$ex.c" $cflags $libs -Wl,-rpath,"$prefix/lib"
@@ -87,6 +102,13 @@ run cttools-configure  "$C" ./configure --prefix="$prefix" --disable-systemd \
 run cttools-make       "$C" make -j"$jobs"
 run cttools-install    "$C" make install
 
+# conntrack-tools' own test program runs ../../src/conntrack: the guest
+# gives it a tree of symlinks to PREFIX/sbin/conntrack
+run cttools-test-program "$C/tests/conntrack" gcc -O2 -o "$prefix/libexec/ctevq/test-conntrack" test-conntrack.c
+rm -rf "$prefix/share/ctevq/conntrack-testsuite"
+mkdir -p "$prefix/share/ctevq"
+cp -r "$C/tests/conntrack/testsuite" "$prefix/share/ctevq/conntrack-testsuite" || die "copy the testsuite"
+
 ct=$prefix/sbin/conntrack
 [ -x "$ct" ] || die "no $ct"
 "$ct" --version > "$logs/conntrack-version.log" 2>&1 || die "$ct does not run"
@@ -94,11 +116,17 @@ ldd "$ct" > "$logs/conntrack-ldd.log" 2>&1 || die "ldd $ct failed"
 grep -q "$prefix/lib/libnetfilter_conntrack" "$logs/conntrack-ldd.log" ||
 	die "$ct is not linked against $prefix/lib/libnetfilter_conntrack"
 # parsed before anything is sent: no kernel support needed
-out=$("$ct" -E --reliable 2>&1); rc=$?
-[ $rc -eq 2 ] && grep -q "requires \`--queue'" <<< "$out" ||
-	die "smoke: conntrack -E --reliable: exit $rc: $out"
+if [ "$nopatch" != 1 ]; then
+	out=$("$ct" -E --reliable 2>&1); rc=$?
+	[ $rc -eq 2 ] && grep -q "requires \`--queue'" <<< "$out" ||
+		die "smoke: conntrack -E --reliable: exit $rc: $out"
+fi
 step "smoke: $("$ct" --version 2>&1 | head -n1), linked against $prefix/lib/libnetfilter_conntrack.so"
 
+if [ "$nopatch" = 1 ]; then
+	step "ok: $prefix ($ltag and $ctag, unpatched)"
+	exit 0
+fi
 if [ -z "$usrc" ]; then
 	rm -f "$prefix/sbin/ulogd"
 	step "ok: $prefix ($ltag + libnetfilter_conntrack-patch, $ctag + conntrack-tools-patch; no ULOGD_SRC, so no ulogd)"
