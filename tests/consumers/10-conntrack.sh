@@ -174,7 +174,7 @@ if have setpriv; then
 else
 	skip CT_queue_no_permission_exit_1 "no setpriv"
 fi
-for bad in 65536 7-3 x 1-; do
+for bad in 65536 7-3 x 1- 0- 1-x; do
 	out=$(ip netns exec ns1 timeout 10 "$CT" -E --queue "$bad" 2>&1); rc=$?
 	if [ $rc -eq 2 ] && grep -q "invalid queue \`$bad'" <<< "$out"; then
 		ok "CT_queue_invalid_${bad//[^0-9a-z]/_}_exit_2"
