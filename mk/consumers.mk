@@ -75,4 +75,8 @@ else
 consumers:
 	@echo "consumers: not built (the consumer tests are skipped); to enable: make consumers LNFCT_SRC=<$$(cat libnetfilter_conntrack-patch/TAG) tree> CTTOOLS_SRC=<$$(cat conntrack-tools-patch/TAG) tree>"
 
+consumers-suites consumers-series-check:
+	@echo "$@: needs LNFCT_SRC=<$$(cat libnetfilter_conntrack-patch/TAG) tree> CTTOOLS_SRC=<$$(cat conntrack-tools-patch/TAG) tree>" >&2
+	@exit 1
+
 endif
