@@ -57,6 +57,12 @@ $(UMLBASE): $(KSRC)/.git $(wildcard $(KCONF)/*.config)
 	KCONFIG_BASE=1 scripts/kconfig.sh um $(KSRC) $(B)/uml-base $(KCONF)/netfilter.config $(KCONF)/uml.config
 	$(MAKE) -s -C $(KSRC) ARCH=um O=$(B)/uml-base CC="$(KCC)" -j$(JOBS) linux modules
 
+# make bench's SMP packet-path line: the qemu guest without the debug
+# options, which would measure lockdep and KASAN instead.
+QEMUB    := $(B)/qemu/arch/x86/boot/bzImage
+$(QEMUB): $(KTREE)/.ctevq-stamp $(wildcard $(KCONF)/*.config)
+	$(call kbuild,x86_64,$(B)/qemu,$(KCONF)/netfilter.config $(KCONF)/qemu.config,bzImage)
+
 kernel: $(UML)
 kernel-base: $(UMLBASE)
 kernel-debug: $(UMLDBG)
@@ -130,5 +136,5 @@ distclean:
 	rm -rf $(B)
 
 # Benchmark (numbers from UML are only meaningful as ratios); not part of check.
-bench: kernel kernel-base tools
-	KCC="$(KCC)" scripts/bench.sh
+bench: kernel kernel-base $(QEMUB) tools
+	KCC="$(KCC)" QEMU_KERNEL=$(QEMUB) scripts/bench.sh

@@ -4,12 +4,15 @@
 # The ct event queue benchmark: one UML guest boot runs tests/bench/guest.sh
 # (selective listening: queue vs multicast with a userspace filter vs
 # multicast with a BPF filter; packet path pps; memory per entry and per
-# queue), then tests/bench/format.py turns its raw lines into
+# queue; whole-system cost with one and four consumers; a slow consumer;
+# a selection no socket filter can evaluate), then tests/bench/format.py turns its raw lines into
 # build/bench/results.md, which is also printed.  Every measurement is
 # repeated three times and the median reported; nothing is asserted.
 #   --quick        one repetition, shorter runs (a smoke run of the harness)
 #   --format-only  only re-format build/bench/guest/bench.raw
 # Environment: KCC           the kernel's compiler (make passes its own)
+#              QEMU_KERNEL   the qemu guest's bzImage for the SMP line
+#                            (default build/qemu, make bench builds it)
 #              BENCH_APPEND  extra guest parameters, e.g. "bench.RATE=300
 #              bench.RCVBUF=65536" (see tests/bench/guest.sh)
 #              BENCH_TIMEOUT guest wall-clock limit in seconds (default 840)
@@ -50,19 +53,36 @@ if [ $format_only = 0 ]; then
 	ko=$(extko "$B/linux-dev" "$B/uml" "$out/ctextlen-patched") || exit 1
 	kob=$(extko "$B/linux" "$B/uml-base" "$out/ctextlen-base") || exit 1
 	append="bench.EXTLEN_KO=$ko ${BENCH_APPEND:-}"
-	[ $quick = 1 ] && append="bench.REPS=1 bench.DUR=2 bench.STEP_DUR=1 bench.STEP_RATES=400,1600 bench.FLOOD_N=20000 bench.FILL_N=5000 bench.LIST_N=20000 bench.LIST_REPS=2 $append"
+	# part 8 writes its rule in nft's syntax: the patched nft, when built
+	[ -x "$B/nft/sbin/nft" ] && append="bench.NFT=$B/nft/sbin/nft $append"
+	[ $quick = 1 ] && append="bench.REPS=1 bench.DUR=2 bench.STEP_DUR=1 bench.STEP_RATES=400,1600 bench.FLOOD_N=20000 bench.FILL_N=5000 bench.LIST_N=20000 bench.LIST_REPS=2 bench.SYS_DUR=2 bench.SLOW_DUR=2 bench.SLOW_RATES=10,100,400 bench.EXPR_N=100 $append"
 	echo "bench: running the guest (about 10 minutes; --quick about 1.5)..." >&2
 	t0=$(date +%s)
 	load0=$(cut -d' ' -f1 /proc/loadavg)
+	# part 6's CPU time, as the host accounts it to the guest's processes
+	"$PY" "$here/bench-hostcpu.py" "$res/console.log" "$kernel" "$out/hostcpu.raw" &
+	hpid=$!
 	GUEST_QUIET=1 GUEST_APPEND="$append" \
 		"$top/scripts/run-guest.sh" uml "$top/tests/bench/guest.sh" "$res" \
 		"${BENCH_TIMEOUT:-840}" "$kernel" >&2
 	rc=$?
+	wait $hpid || echo "bench: no host CPU account of the guest (part 6)" >&2
 	echo "bench: guest finished after $(( $(date +%s) - t0 )) s" >&2
 	# the unpatched kernel: the extension area only
 	GUEST_QUIET=1 GUEST_APPEND="bench.KERNEL=base bench.PARTS=ext bench.EXTLEN_KO=$kob" \
 		"$top/scripts/run-guest.sh" uml "$top/tests/bench/guest.sh" "$res-base" \
 		300 "$B/uml-base/linux" >&2 || rc=1
+	# the packet path on the 2-vCPU qemu guest, a sender on each CPU
+	qk=${QEMU_KERNEL:-$B/qemu/arch/x86/boot/bzImage}
+	if [ -f "$qk" ]; then
+		qapp="bench.RUNNER=qemu bench.PARTS=pps bench.PPS_FLOWS=2 bench.FLOOD_N=50000 bench.PPS_REPS=5"
+		[ $quick = 1 ] && qapp="$qapp bench.FLOOD_N=10000 bench.PPS_REPS=1"
+		GUEST_QUIET=1 GUEST_APPEND="$qapp" \
+			"$top/scripts/run-guest.sh" qemu "$top/tests/bench/guest.sh" "$res-qemu" \
+			900 "$qk" >&2 || rc=1
+	else
+		echo "bench: no qemu kernel at $qk: the SMP packet-path line is left out" >&2
+	fi
 	# timings in the guest follow the host's load: record it beside them
 	echo "host nproc=$(nproc) load_before=$load0 load_after=$(cut -d' ' -f1 /proc/loadavg) guest_seconds=$(( $(date +%s) - t0 ))" > "$out/host.raw"
 	if [ $rc != 0 ] || ! grep -qx done "$res/bench.raw" 2>/dev/null; then
@@ -75,6 +95,8 @@ fi
 [ -s "$res/bench.raw" ] || { echo "bench: no $res/bench.raw" >&2; exit 1; }
 host=; [ -s "$out/host.raw" ] && host=$out/host.raw
 base=; [ -s "$res-base/bench.raw" ] && base=$res-base/bench.raw
-cat "$res/bench.raw" $base > "$out/bench-all.raw"
+[ -s "$res-qemu/bench.raw" ] && base="$base $res-qemu/bench.raw"
+hcpu=; [ -s "$out/hostcpu.raw" ] && hcpu=$out/hostcpu.raw
+cat "$res/bench.raw" $base $hcpu > "$out/bench-all.raw"
 "$PY" "$top/tests/bench/format.py" "$out/bench-all.raw" $host > "$out/results.md" || exit 1
 cat "$out/results.md"

@@ -11,6 +11,9 @@
  *                                     UDP: send, wait for the echo, close;
  *                                     TCP: connect, close with RST (no
  *                                     TIME_WAIT socket left behind)
+ *     ... MARK_EVERY MARK LOG         also: every MARK_EVERY-th pair gets
+ *                                     SO_MARK MARK, its "PROTO SPORT DPORT"
+ *                                     logged to LOG
  *   sink PORT [READY]                 UDP: echo the first datagram, then
  *                                     never read again (the socket drops)
  *   flood ADDR PORT COUNT             one UDP flow: handshake with sink,
@@ -26,6 +29,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -153,7 +157,26 @@ static int cmd_server(int base, int nports, const char *ready)
 	return 0;
 }
 
-static int one_udp(const struct sockaddr_in *dst)
+/* conns with MARK_EVERY: the mark and where the marked tuples are logged */
+static unsigned int conn_mark;
+static FILE *mark_log;
+
+static void mark_sock(int s, const char *proto, const struct sockaddr_in *dst)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t al = sizeof(a);
+
+	if (setsockopt(s, SOL_SOCKET, SO_MARK, &conn_mark, sizeof(conn_mark)) < 0)
+		die("SO_MARK");
+	/* bound now, so that the source port can be logged before connect */
+	if (bind(s, (const struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(s, (struct sockaddr *)&a, &al) < 0)
+		die("bind");
+	fprintf(mark_log, "%s %u %u\n", proto, ntohs(a.sin_port),
+		ntohs(dst->sin_port));
+}
+
+static int one_udp(const struct sockaddr_in *dst, bool mark)
 {
 	struct pollfd p;
 	char buf[64];
@@ -161,6 +184,8 @@ static int one_udp(const struct sockaddr_in *dst)
 
 	if (s < 0)
 		die("socket");
+	if (mark)
+		mark_sock(s, "udp", dst);
 	if (connect(s, (const struct sockaddr *)dst, sizeof(*dst)) == 0 &&
 	    send(s, "ctevq", 5, 0) == 5) {
 		p = (struct pollfd){ .fd = s, .events = POLLIN };
@@ -171,13 +196,15 @@ static int one_udp(const struct sockaddr_in *dst)
 	return ok;
 }
 
-static int one_tcp(const struct sockaddr_in *dst)
+static int one_tcp(const struct sockaddr_in *dst, bool mark)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	int s = socket(AF_INET, SOCK_STREAM, 0), ok;
 
 	if (s < 0)
 		die("socket");
+	if (mark)
+		mark_sock(s, "tcp", dst);
 	ok = connect(s, (const struct sockaddr *)dst, sizeof(*dst)) == 0;
 	setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(s);
@@ -185,7 +212,7 @@ static int one_tcp(const struct sockaddr_in *dst)
 }
 
 static int cmd_conns(const char *ip, int base, int nports, double rate,
-		     double secs)
+		     double secs, unsigned long mark_every)
 {
 	struct sockaddr_in dst = addr_of(ip, base);
 	unsigned long i = 0, fail = 0, udp = 0, tcp = 0;
@@ -212,13 +239,15 @@ static int cmd_conns(const char *ip, int base, int nports, double rate,
 			nanosleep(&ts, NULL);
 			continue;
 		}
+		bool mark = mark_every && (i / 2) % mark_every == 0;
+
 		dst.sin_port = htons(base + (i / 2) % nports);
 		if (i % 2 == 0) {
 			udp++;
-			fail += !one_udp(&dst);
+			fail += !one_udp(&dst, mark);
 		} else {
 			tcp++;
-			fail += !one_tcp(&dst);
+			fail += !one_tcp(&dst, mark);
 		}
 		i++;
 	}
@@ -318,7 +347,17 @@ int main(int argc, char **argv)
 		return cmd_server(atoi(argv[2]), atoi(argv[3]), argc > 4 ? argv[4] : NULL);
 	if (argc == 7 && !strcmp(argv[1], "conns"))
 		return cmd_conns(argv[2], atoi(argv[3]), atoi(argv[4]),
-				 atof(argv[5]), atof(argv[6]));
+				 atof(argv[5]), atof(argv[6]), 0);
+	if (argc == 10 && !strcmp(argv[1], "conns")) {
+		conn_mark = strtoul(argv[8], NULL, 0);
+		mark_log = fopen(argv[9], "w");
+		if (!mark_log)
+			die(argv[9]);
+		setvbuf(mark_log, NULL, _IOLBF, 0);
+		return cmd_conns(argv[2], atoi(argv[3]), atoi(argv[4]),
+				 atof(argv[5]), atof(argv[6]),
+				 strtoul(argv[7], NULL, 0));
+	}
 	if (argc >= 3 && !strcmp(argv[1], "sink"))
 		return cmd_sink(atoi(argv[2]), argc > 3 ? argv[3] : NULL);
 	if (argc == 5 && !strcmp(argv[1], "flood"))
@@ -326,7 +365,8 @@ int main(int argc, char **argv)
 	if (argc == 5 && !strcmp(argv[1], "fill"))
 		return cmd_fill(argv[2], atoi(argv[3]), atol(argv[4]));
 	fprintf(stderr,
-		"Usage: " PROG " server BASE NPORTS [READY] | conns ADDR BASE NPORTS RATE SECS |\n"
+		"Usage: " PROG " server BASE NPORTS [READY] |\n"
+		"       conns ADDR BASE NPORTS RATE SECS [MARK_EVERY MARK LOG] |\n"
 		"       sink PORT [READY] | flood ADDR PORT COUNT | fill ADDR BASE COUNT\n");
 	return 2;
 }

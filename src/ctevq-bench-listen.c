@@ -20,7 +20,12 @@
  * At exit (SIGTERM/SIGINT or -t) one line goes to stdout:
  *   mode=M received=N wanted=N unwanted=N enobufs=N wakeups=N busy=S
  *   cpu_user=S cpu_sys=S
+ *   [work_us=N worked=S]
  * cpu_* is getrusage(RUSAGE_SELF) from the moment the socket is ready.
+ * -w USEC models a slow consumer: the work per message is a sleep, not a
+ * busy loop, so that on the one-CPU guest it does not take the CPU from
+ * the traffic generator (the consumer, not the generator, must be the
+ * limit); worked is the time actually spent in it.
  * busy is the CLOCK_MONOTONIC time from each return of poll() to the next
  * call of poll() (recv syscalls + parsing + filtering), summed: in a UML
  * guest getrusage() only has jiffy (10 ms) resolution and its samples are
@@ -58,8 +63,9 @@
 
 static volatile sig_atomic_t stop;
 static unsigned long received, wanted, unwanted, enobufs, wakeups;
-static double busy;
+static double busy, worked;
 static uint16_t want_port;
+static long work_us;
 
 static void on_signal(int sig)
 {
@@ -78,7 +84,9 @@ static void usage(FILE *f)
 "  -b BYTES   SO_RCVBUFFORCE (fallback SO_RCVBUF)\n"
 "  -r FILE    create FILE once the socket is ready\n"
 "  -t SECS    exit after SECS seconds\n"
-"  -d         with -q: bind for DESTROY events only\n");
+"  -d         with -q: bind for DESTROY events only\n"
+"  -w USEC    after each message received, wait USEC microseconds (a\n"
+"             consumer's per-event work: a database insert, a sync message)\n");
 }
 
 /*
@@ -159,6 +167,21 @@ static int bind_queue(struct mnl_socket *nl, uint16_t num, bool destroy_only)
 	}
 }
 
+static double now_mono(void);
+
+static void work(void)
+{
+	struct timespec ts = {
+		.tv_sec = work_us / 1000000,
+		.tv_nsec = (work_us % 1000000) * 1000,
+	};
+	double t0 = now_mono();
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !stop)
+		;
+	worked += now_mono() - t0;
+}
+
 static void handle_msg(const struct nlmsghdr *nlh)
 {
 	struct nf_conntrack *ct;
@@ -187,6 +210,8 @@ static void handle_msg(const struct nlmsghdr *nlh)
 		wanted++;
 	else
 		unwanted++;
+	if (work_us > 0)
+		work();
 }
 
 static double tv_s(struct timeval tv)
@@ -214,7 +239,7 @@ int main(int argc, char **argv)
 	int queue = -1, opt, fd, one = 1;
 	bool destroy_only = false;
 
-	while ((opt = getopt(argc, argv, "q:mBp:b:r:t:dh")) != -1) {
+	while ((opt = getopt(argc, argv, "q:mBp:b:r:t:dw:h")) != -1) {
 		switch (opt) {
 		case 'q':
 			queue = atoi(optarg);
@@ -240,6 +265,9 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			destroy_only = true;
+			break;
+		case 'w':
+			work_us = atol(optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -354,9 +382,12 @@ int main(int argc, char **argv)
 
 	getrusage(RUSAGE_SELF, &r1);
 	printf("mode=%s received=%lu wanted=%lu unwanted=%lu enobufs=%lu "
-	       "wakeups=%lu busy=%.6f cpu_user=%.6f cpu_sys=%.6f\n", mode,
+	       "wakeups=%lu busy=%.6f cpu_user=%.6f cpu_sys=%.6f", mode,
 	       received, wanted, unwanted, enobufs, wakeups, busy, tv_s(r1.ru_utime) - tv_s(r0.ru_utime),
 	       tv_s(r1.ru_stime) - tv_s(r0.ru_stime));
+	if (work_us > 0)
+		printf(" work_us=%ld worked=%.6f", work_us, worked);
+	putchar('\n');
 	mnl_socket_close(nl);
 	return 0;
 }

@@ -180,40 +180,51 @@ def main():
     p('')
 
     # ---- part 2 ------------------------------------------------------------------
-    pps = [r for r in rows if r['kind'] == 'pps']
-    p('## 2. Packet path')
-    p('')
-    p(f"One UDP flow ns1 -> ns2, established (one echo), then {param.get('flood_n', '?')} "
-      '16-byte datagrams sent as fast as possible by a C sender (wall time by '
-      'clock_gettime); the sink never reads (its socket drops). Rules in ns1 postrouting.')
-    p('')
-    p('| ruleset | pps per repetition | median pps |')
-    p('|---|---|---|')
     names = {'none': 'a: no ruleset (conntrack off in ns1)',
              'ct_state': 'b: `ct state established counter`',
              'ctevent': 'c: `ct state established ctevent 1`, entry subscribed, listener bound'}
-    mp = {}
-    for mode in ['none', 'ct_state', 'ctevent']:
-        vals = [num(r.get('pps')) for r in pps if r.get('mode') == mode]
-        mp[mode] = med(vals)
-        p(f"| {names[mode]} | {', '.join(fmt(v, 0) for v in vals)} | {fmt(mp[mode], 0)} |")
-    # ratios within each repetition (the three runs are adjacent in time),
-    # then their median: robust against the host's load drifting
-    def paired(a, b):
-        per = []
-        for rep in sorted({r.get('rep') for r in pps}, key=lambda x: int(x or 0)):
-            va = [num(r.get('pps')) for r in pps if r.get('rep') == rep and r.get('mode') == a]
-            vb = [num(r.get('pps')) for r in pps if r.get('rep') == rep and r.get('mode') == b]
-            if va and vb and va[0] and vb[0]:
-                per.append(va[0] / vb[0])
-        return per, med(per)
-    ba_per, r_ba = paired('ct_state', 'none')
-    cb_per, r_cb = paired('ctevent', 'ct_state')
-    p('')
-    p(f"Ratios within each repetition: b/a {', '.join(fmt(v, 3) for v in ba_per)}; "
-      f"c/b {', '.join(fmt(v, 3) for v in cb_per)}.")
-    p(f"Medians of those: b/a = {fmt(r_ba, 3)}, c/b = {fmt(r_cb, 3)}.")
-    p('')
+
+    def part2(pps, title, what):
+        p(title)
+        p('')
+        p(f"{what}, established (one echo), then {param.get('flood_n', '?')} "
+          '16-byte datagrams per flow sent as fast as possible by a C sender (wall time by '
+          'clock_gettime); the sink never reads (its socket drops). Rules in ns1 postrouting.')
+        p('')
+        p('| ruleset | pps per repetition | median pps |')
+        p('|---|---|---|')
+        for mode in ['none', 'ct_state', 'ctevent']:
+            vals = [num(r.get('pps')) for r in pps if r.get('mode') == mode]
+            p(f"| {names[mode]} | {', '.join(fmt(v, 0) for v in vals)} | {fmt(med(vals), 0)} |")
+
+        # ratios within each repetition (the three runs are adjacent in time),
+        # then their median: robust against the host's load drifting
+        def paired(a, b):
+            per = []
+            for rep in sorted({r.get('rep') for r in pps}, key=lambda x: int(x or 0)):
+                va = [num(r.get('pps')) for r in pps if r.get('rep') == rep and r.get('mode') == a]
+                vb = [num(r.get('pps')) for r in pps if r.get('rep') == rep and r.get('mode') == b]
+                if va and vb and va[0] and vb[0]:
+                    per.append(va[0] / vb[0])
+            return per, med(per)
+        ba_per, r_ba = paired('ct_state', 'none')
+        cb_per, r_cb = paired('ctevent', 'ct_state')
+        p('')
+        p(f"Ratios within each repetition: b/a {', '.join(fmt(v, 3) for v in ba_per)}; "
+          f"c/b {', '.join(fmt(v, 3) for v in cb_per)}.")
+        p(f"Medians of those: b/a = {fmt(r_ba, 3)}, c/b = {fmt(r_cb, 3)}.")
+        p('')
+        return r_cb
+    r_cb = part2([r for r in rows if r['kind'] == 'pps' and r.get('runner', 'uml') == 'uml'],
+                 '## 2. Packet path', 'One UDP flow ns1 -> ns2')
+    smp = [r for r in rows if r['kind'] == 'pps' and r.get('runner') == 'qemu']
+    psmp = next((r for r in rows if r['kind'] == 'param2' and r.get('runner') == 'qemu'), {})
+    r_smp = None
+    if smp:
+        r_smp = part2(smp, f"## 2b. Packet path, SMP: qemu guest, {psmp.get('cpus', '?')} vCPUs (TCG)",
+                      f"{psmp.get('pps_flows', '?')} UDP flows ns1 -> ns2 at once, the sender "
+                      'of flow k pinned to CPU k (taskset), pps summed over the flows; '
+                      'a kernel without debug options')
 
     # ---- part 3 ------------------------------------------------------------------
     mem = [r for r in rows if r['kind'] == 'mem']
@@ -297,6 +308,127 @@ def main():
     p('')
 
     # ---- notes -------------------------------------------------------------------
+    # ---- part 6: whole-system cost -----------------------------------------
+    p6 = next((r for r in rows if r['kind'] == 'param6'), {})
+    sysr = [r for r in rows if r['kind'] == 'sys']
+    syscost = {}
+    if sysr:
+        p(f"## 6. Whole-system cost, {p6.get('sys_rate', '?')} connections/s for "
+          f"{p6.get('sys_dur', '?')} s (+{p6.get('sys_tail', '?')} s)")
+        p('')
+        p('Each consumer wants a disjoint 10 % of the connections (consumer i: port '
+          'BASE+i): queue listeners on queues 1..N, or multicast listeners with a BPF or '
+          'a userspace filter. Guest CPU in the window: the CPU time the host accounted to '
+          'the UML guest\'s processes (its kernel and every guest address space) between '
+          'two marks the guest prints, so it does not follow the host\'s load as times '
+          'taken inside the guest do. The same traffic with no consumer ("none") is '
+          'subtracted, and the rest divided by the events the consumers wanted; '
+          '"idle" (no traffic) shows what the method reads at rest. '
+          f"Receive buffers {p6.get('sys_rcvbuf', '?')} bytes.")
+        p('')
+        p('| consumers | mode | conns | wanted events | lost | guest CPU ms | over no consumer, ms '
+          '| µs per wanted event |')
+        p('|---|---|---|---|---|---|---|---|')
+
+        hc = {r.get('label'): num(r.get('ns')) for r in rows if r['kind'] == 'hostcpu'}
+
+        def cpu_s(r):
+            a, b = hc.get(f"{r.get('label')}.start"), hc.get(f"{r.get('label')}.end")
+            if a is None or b is None:
+                return None
+            return (b - a) / 1e9
+        for cons in ('1', '4'):
+            for mode in ('idle', 'none', 'queue', 'bpf_filter', 'userspace_filter'):
+                per, cpu, extra, wanted, lost, conns = [], [], [], [], [], []
+                for rep in sorted({r.get('rep') for r in sysr}):
+                    rr = {r['mode']: r for r in sysr
+                          if r.get('rep') == rep and r.get('consumers') == cons}
+                    if mode not in rr or 'none' not in rr:
+                        continue
+                    c = cpu_s(rr[mode])
+                    c0 = cpu_s(rr['none'])
+                    if c is None or c0 is None:
+                        continue
+                    w = num(rr[mode].get('wanted'))
+                    cpu.append(c)
+                    extra.append(c - c0)
+                    wanted.append(w)
+                    lost.append(num(rr[mode].get('enobufs')) + num(rr[mode].get('q_lost')))
+                    conns.append(num(rr[mode].get('conns')))
+                    if mode not in ('idle', 'none') and w:
+                        per.append((c - c0) * 1e6 / w)
+                if not cpu:
+                    continue
+                syscost[(cons, mode)] = med(per) if per else None
+                p(f"| {cons} | {mode} | {fmt(med(conns), 0)} | {fmt(med(wanted), 0)} "
+                  f"| {fmt(med(lost), 0)} | {fmt(med(cpu) * 1e3)} "
+                  f"| {fmt(med(extra) * 1e3) if mode not in ('idle', 'none') else '-'} "
+                  f"| {fmt(syscost[(cons, mode)]) if mode not in ('idle', 'none') else '-'} |")
+        p('')
+
+    # ---- part 7: slow consumer -----------------------------------------------
+    slow = [r for r in rows if r['kind'] == 'slow']
+    slowrate = {}
+    if slow:
+        p(f"## 7. Slow consumer: {p6.get('slow_work_us', '?')} µs of work per received message")
+        p('')
+        p('One consumer wanting 10 % of the connections waits '
+          f"{p6.get('slow_work_us', '?')} µs after each message it receives "
+          '(a sleep: on the one-CPU guest a busy loop would slow the generator, '
+          'and the consumer must be the limit). The rate rises by steps of '
+          f"{p6.get('slow_dur', '?')} s until the consumer loses an event (ENOBUFS, "
+          'queue lost), still has messages queued on its socket '
+          f"{p6.get('slow_tail', '?')} s after the traffic (backlog), or the generator "
+          'falls below 95 % of the target. Receive buffer '
+          f"{p6.get('slow_rcvbuf', '?')} bytes. Work actually waited per message "
+          f"(median over the steps): {fmt(med([num(r.get('worked')) * 1e6 / num(r.get('received')) for r in slow if num(r.get('received'))]), 0)} µs.")
+        p('')
+        p('| mode | loss-free rate, conns/s (median) | per repetition: held rate, '
+          'then the first step that failed (target/achieved, why) |')
+        p('|---|---|---|')
+        for mode in ('queue', 'bpf_filter', 'userspace_filter'):
+            held, desc = [], []
+            for rep in sorted({r.get('rep') for r in slow}):
+                rs = [r for r in slow if r.get('rep') == rep and r.get('mode') == mode]
+                if not rs:
+                    continue
+                h, why = 0, 'none failed'
+                for r in rs:
+                    reasons = []
+                    if num(r.get('enobufs')) or num(r.get('q_lost')):
+                        reasons.append(f"lost {int(num(r.get('enobufs')) + num(r.get('q_lost')))}")
+                    if num(r.get('backlog')):
+                        reasons.append(f"backlog {int(num(r.get('backlog')))} B")
+                    if num(r.get('achieved_rate')) < 0.95 * num(r.get('target_rate')):
+                        reasons.append('generator behind')
+                    if reasons:
+                        why = (f"{r.get('target_rate')}/{fmt(num(r.get('achieved_rate')), 0)}: "
+                               + ', '.join(reasons))
+                        break
+                    h = num(r.get('target_rate'))
+                held.append(h)
+                desc.append(f"{int(h)}, {why}")
+            if held:
+                slowrate[mode] = med(held)
+                p(f"| {mode} | {fmt(slowrate[mode], 0)} | {'; '.join(desc)} |")
+        p('')
+
+    # ---- part 8: selection by rule -------------------------------------------
+    expr = next((r for r in rows if r['kind'] == 'expr'), None)
+    if expr:
+        p('## 8. A selection no socket filter can evaluate')
+        p('')
+        if 'skipped' in expr:
+            p('Skipped: needs the patched nft (make nft NFT_SRC=... LIBNFTNL_SRC=...).')
+        else:
+            p(f"Rule `{expr.get('rule', '').replace('_', ' ')}` (output interface and "
+              'packet mark: neither is in a ctnetlink message). The generator marks every '
+              f"third connection pair: {expr.get('marked')} marked connections; the queue "
+              f"listener saw {expr.get('queue_connections')} connections, "
+              f"{expr.get('missing')} marked ones missing, {expr.get('extra')} unmarked "
+              f"ones extra, {expr.get('events')} events of which {expr.get('destroys')} DESTROY.")
+        p('')
+
     p('## Notes')
     p('')
     p('* Listener CPU: "busy" is CLOCK_MONOTONIC time from each wake-up (poll() '
@@ -328,6 +460,9 @@ def main():
     p(f'ratio listener_cpu_per_wanted_event queue/userspace_filter = {r3(r_us)}')
     p(f'ratio listener_cpu_per_wanted_event queue/bpf_filter = {r3(r_bpf)}')
     p(f'ratio pps queue_rule/ct_state_rule = {r3(r_cb)}')
+    if smp:
+        p(f"ratio pps queue_rule/ct_state_rule runner=qemu cpus={psmp.get('cpus', '?')} "
+          f"flows={psmp.get('pps_flows', '?')} = {r3(r_smp)}")
     p(f"max_rate_without_loss queue={rate(maxrate.get('queue'))} "
       f"userspace_filter={rate(maxrate.get('userspace_filter'))} "
       f"bpf_filter={rate(maxrate.get('bpf_filter'))}")
@@ -335,6 +470,22 @@ def main():
     p(f"bytes_per_entry netns_without_rules={fmt(g0, 0)} netns_with_rules={fmt(g1, 0)}")
     p(f"slab_bytes_per_entry netns_with_rules-netns_without_rules = {fmt(delta)}")
     p(f"ratio conntrack_list_time bind_loop_other_netns/quiet = {r3(r_list)}")
+    for cons in ('1', '4'):
+        q = syscost.get((cons, 'queue'))
+        for other in ('bpf_filter', 'userspace_filter'):
+            if (cons, other) in syscost:
+                p(f"ratio system_cpu_per_wanted_event queue/{other} consumers={cons} = "
+                  f"{r3(ratio(q, syscost[(cons, other)]))}")
+    for other in ('bpf_filter', 'userspace_filter'):
+        if 'queue' in slowrate and other in slowrate:
+            p(f"ratio loss_free_rate slow_consumer queue/{other} = "
+              f"{r3(ratio(slowrate['queue'], slowrate[other]))}")
+    if expr and 'skipped' not in expr:
+        ok = (expr.get('missing') == '0' and expr.get('extra') == '0'
+              and num(expr.get('marked')) > 0)
+        p(f"selection_by_rule {expr.get('rule', '').replace('_', ' ')}: queue stream "
+          f"{'equals' if ok else 'differs from'} the selected connections "
+          f"(marked={expr.get('marked')} missing={expr.get('missing')} extra={expr.get('extra')})")
     print('\n'.join(out))
 
 

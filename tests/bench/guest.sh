@@ -19,11 +19,24 @@ RCVBUF=32768            # SO_RCVBUF of all three listeners (kernel doubles it)
 BASE=5000 NPORTS=10     # part 1 ports 5000..5009; the wanted one is the last
 FLOOD_N=100000          # part 2: datagrams per run
 PPS_REPS=7              # part 2: repetitions, the rulesets interleaved
+PPS_FLOWS=1             # part 2: UDP flows at once, flow k sent from CPU k
+RUNNER=uml              # the guest's runner, for the record (uml | qemu)
 FILL_N=20000            # part 3: conntrack entries per case
 EXT_N=2000              # part 4: conntrack entries per case
 LIST_N=100000           # part 5: conntrack entries in the listed netns
 LIST_REPS=5             # part 5: repetitions, quiet and with loops in turn
-PARTS="sel pps mem ext list"
+SYS_RATE=500            # part 6: connections per second
+SYS_DUR=4               # part 6: seconds of traffic per run
+SYS_TAIL=1.5            # part 6: seconds measured after the traffic
+SYS_RCVBUF=4194304      # part 6: receive buffer (no consumer may lose)
+SLOW_WORK=5000          # part 7: microseconds of work per received message
+                        # (a sleep; UML, HZ=100, rounds it up to jiffies:
+                        # format.py reports the time actually waited)
+SLOW_RATES="5 10 20 40 70 100 150 200 300 400 600"
+SLOW_DUR=4              # part 7: seconds per step
+SLOW_TAIL=0.5           # part 7: seconds after it for the backlog to drain
+EXPR_N=300              # part 8: connections
+PARTS="sel pps mem ext list sys slow expr"
 KERNEL=patched          # patched | base (an unpatched kernel: part 4 only)
 EXTLEN_KO=              # tests/bench/ctextlen built for this kernel
 for a in $(cat /proc/cmdline); do
@@ -31,9 +44,10 @@ for a in $(cat /proc/cmdline); do
 	bench.*=*)
 		k=${a#bench.}; k=${k%%=*}; v=${a#*=}
 		case $k in
-		REPS|RATE|DUR|STEP_DUR|SAT_DUR|RCVBUF|FLOOD_N|FILL_N|PPS_REPS|EXT_N|LIST_N|LIST_REPS|KERNEL|EXTLEN_KO)
+		REPS|RATE|DUR|STEP_DUR|SAT_DUR|RCVBUF|FLOOD_N|FILL_N|PPS_REPS|EXT_N|LIST_N|LIST_REPS|KERNEL|EXTLEN_KO|PPS_FLOWS|RUNNER|SYS_RATE|SYS_DUR|SYS_TAIL|SYS_RCVBUF|SLOW_WORK|SLOW_DUR|SLOW_TAIL|EXPR_N|NFT)
 			printf -v "$k" %s "$v" ;;
 		STEP_RATES) STEP_RATES=${v//,/ } ;;
+		SLOW_RATES) SLOW_RATES=${v//,/ } ;;
 		PARTS) PARTS=${v//,/ } ;;
 		esac ;;
 	esac
@@ -51,6 +65,8 @@ W=$T_WORK
 part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 emit "param kernel=$KERNEL parts=${PARTS// /,} reps=$REPS rate=$RATE dur=$DUR step_dur=$STEP_DUR sat_dur=$SAT_DUR step_rates=${STEP_RATES// /,} rcvbuf=$RCVBUF ports=$BASE-$WANT want_port=$WANT flood_n=$FLOOD_N pps_reps=$PPS_REPS fill_n=$FILL_N ext_n=$EXT_N list_n=$LIST_N list_reps=$LIST_REPS"
+emit "param2 runner=$RUNNER cpus=$(nproc) pps_flows=$PPS_FLOWS"
+emit "param6 sys_rate=$SYS_RATE sys_dur=$SYS_DUR sys_tail=$SYS_TAIL sys_rcvbuf=$SYS_RCVBUF slow_work_us=$SLOW_WORK slow_rates=${SLOW_RATES// /,} slow_dur=$SLOW_DUR slow_tail=$SLOW_TAIL slow_rcvbuf=$RCVBUF expr_n=$EXPR_N"
 emit "env kernel=$(uname -r) hz=$(getconf CLK_TCK) slabinfo=$([ -r /proc/slabinfo ] && echo yes || echo no) slub_sysfs=$([ -d /sys/kernel/slab ] && echo yes || echo no)"
 
 # Room for part 3 (global knobs, init netns only).
@@ -97,12 +113,31 @@ run_sel() {
 	emit "sel phase=$phase rep=$rep mode=$mode target_rate=$rate $gen $ls q_delivered=$qdel q_lost=$qlost"
 }
 
-part_sel() {
-	mk_pair || exit 1
+# held LINE: a step of a rate ladder held: no loss, no backlog left (where
+# measured), and the generator kept up (95 %)
+held() {
+	echo "$1" | awk '{
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		exit !(v["enobufs"] == 0 && v["q_lost"] == 0 && v["backlog"] + 0 == 0 &&
+		       v["achieved_rate"] >= 0.95 * v["target_rate"]) }'
+}
+
+# start_server: the generator's peer in ns2, its pid in SRV
+start_server() {
 	rm -f "$W/srv.rdy"
 	ip netns exec ns2 $G server $BASE $NPORTS "$W/srv.rdy" &
 	SRV=$!
-	wait_for_file "$W/srv.rdy" 10 || exit 1
+	wait_for_file "$W/srv.rdy" 10
+}
+
+stop_server() {
+	kill $SRV 2>/dev/null; wait $SRV 2>/dev/null
+	rule ns1 delete table inet f 2>/dev/null
+}
+
+part_sel() {
+	mk_pair || exit 1
+	start_server || exit 1
 	# warm up caches, the neighbour entry and the page cache of the binaries
 	ruleset_sel none
 	ip netns exec ns1 $G conns 192.0.2.2 $BASE $NPORTS 500 1 > /dev/null
@@ -130,16 +165,11 @@ part_sel() {
 		for mode in queue userspace_filter bpf_filter; do
 			for rate in $STEP_RATES; do
 				line=$(run_sel step "$rep" $mode "$rate" "$STEP_DUR" | tail -n 1)
-				# held: no loss and the generator kept up (95 %)
-				echo "$line" | awk '{
-					for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-					exit !(v["enobufs"] == 0 && v["q_lost"] == 0 &&
-					       v["achieved_rate"] >= 0.95 * v["target_rate"]) }' || break
+				held "$line" || break
 			done
 		done
 	done
-	kill $SRV 2>/dev/null; wait $SRV 2>/dev/null
-	rule ns1 delete table inet f 2>/dev/null
+	stop_server
 }
 
 # ---- part 2: packet path -------------------------------------------------------------
@@ -166,18 +196,36 @@ part_pps() {
 				lpid=$!
 				wait_for_file "$W/l.rdy" 10 || cat "$W/l.err" ;;
 			esac
-			rm -f "$W/sink.rdy"
-			ip netns exec ns2 $G sink 6000 "$W/sink.rdy" &
-			spid=$!
-			wait_for_file "$W/sink.rdy" 10
-			out=$(ip netns exec ns1 $G flood 192.0.2.2 6000 "$FLOOD_N")
+			spid= fpid=
+			for k in $(seq 0 $((PPS_FLOWS - 1))); do
+				rm -f "$W/sink$k.rdy"
+				ip netns exec ns2 $G sink $((6000 + k)) "$W/sink$k.rdy" &
+				spid="$spid $!"
+				wait_for_file "$W/sink$k.rdy" 10
+			done
+			# one sender per flow, each on its own CPU (taskset), at once
+			for k in $(seq 0 $((PPS_FLOWS - 1))); do
+				ip netns exec ns1 taskset -c $((k % $(nproc))) \
+					$G flood 192.0.2.2 $((6000 + k)) "$FLOOD_N" > "$W/f$k.out" &
+				fpid="$fpid $!"
+			done
+			wait $fpid
+			out=$(cat "$W"/f*.out | awk -v n="$PPS_FLOWS" '{
+				for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] += kv[2] }
+			} END {
+				if (n == 1)
+					printf "sent=%d errors=%d elapsed=%.6f pps=%.1f", v["sent"], v["errors"], v["elapsed"], v["pps"]
+				else
+					printf "flows=%d sent=%d errors=%d pps=%.1f", n, v["sent"], v["errors"], v["pps"]
+			}')
+			rm -f "$W"/f*.out
 			q=
 			if [ -n "$lpid" ]; then
 				kill -TERM $lpid; wait $lpid
 				q="listener_received=$(sed -n 's/.*received=\([0-9]*\).*/\1/p' "$W/l.out") q_delivered=$(evq_stat ns1 1 delivered)"
 			fi
 			kill $spid; wait $spid 2>/dev/null
-			emit "pps rep=$rep mode=$mode $out $q"
+			emit "pps runner=$RUNNER rep=$rep mode=$mode $out $q"
 		done
 	done
 }
@@ -300,11 +348,182 @@ part_list() {
 	cleanup_ns nsb
 }
 
+# ---- part 6: whole-system cost ------------------------------------------------------
+# Consumer i (0..CONS-1) wants the connections to port BASE+i, 10 % of them
+# each: a queue listener on queue i+1 (rule "dport BASE+i ctevent i+1"),
+# or a multicast listener with a BPF or a userspace filter for that port
+# (the same rules with "counter").  The CPU the whole guest used in the
+# window (traffic plus SYS_TAIL) is the host's account of the UML
+# processes between two console marks (scripts/bench-hostcpu.py, run by
+# scripts/bench.sh); "none" (the traffic, no consumer) is subtracted by
+# format.py, and "idle" (no traffic) shows what the method reads at rest.
+cpumark() { echo "CTEVQCPU $1" > /dev/console; sleep 0.05; }
+
+ruleset_cons() {  # MODE CONS
+	local i stmt a=(add table inet f ';' add chain inet f c postrouting 0 ';'
+		add rule inet f c ct state established counter)
+	rule ns1 delete table inet f 2>/dev/null
+	for i in $(seq 0 $(($2 - 1))); do
+		stmt=counter
+		[ "$1" = queue ] && stmt="ctevent $((i + 1))"
+		a+=(';' add rule inet f c l4proto udp dport $((BASE + i)) $stmt
+		    ';' add rule inet f c l4proto tcp dport $((BASE + i)) $stmt)
+	done
+	rule ns1 "${a[@]}"
+}
+
+# start_cons MODE CONS RCVBUF [EXTRA]: CONS listeners, pids in CONS_PIDS
+start_cons() {
+	local i lopt
+	CONS_PIDS=
+	for i in $(seq 0 $(($2 - 1))); do
+		case $1 in
+		queue) lopt="-q $((i + 1))" ;; userspace_filter) lopt="-m" ;; bpf_filter) lopt="-B" ;;
+		esac
+		rm -f "$W/c$i.rdy"
+		ip netns exec ns1 $L $lopt -p $((BASE + i)) -b "$3" ${4:-} -r "$W/c$i.rdy" \
+			> "$W/c$i.out" 2> "$W/c$i.err" &
+		CONS_PIDS="$CONS_PIDS $!"
+	done
+	for i in $(seq 0 $(($2 - 1))); do
+		wait_for_file "$W/c$i.rdy" 10 || { cat "$W/c$i.err"; return 1; }
+	done
+}
+
+# stop_cons CONS: totals of the listeners' counters, and the queues', in
+# CONS_ST (not printed: wait needs the listeners as its own children, which
+# a command substitution's subshell does not have)
+stop_cons() {
+	local i ql=0
+	kill -TERM $CONS_PIDS 2>/dev/null
+	wait $CONS_PIDS 2>/dev/null
+	for i in $(seq 0 $(($1 - 1))); do
+		q=$(evq_stat ns1 $((i + 1)) lost)
+		[ "$q" = none ] || ql=$((ql + q))
+	done
+	CONS_ST=$(cat "$W"/c*.out 2>/dev/null | awk -v ql=$ql '{
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); t[kv[1]] += kv[2] }
+	} END {
+		printf "received=%d wanted=%d unwanted=%d enobufs=%d worked=%.3f q_lost=%d\n",
+			t["received"], t["wanted"], t["unwanted"], t["enobufs"], t["worked"], ql
+	}')
+	rm -f "$W"/c*.out
+}
+
+run_sys() {  # REP MODE CONS
+	local gen st
+	ruleset_cons "$2" "$3"
+	ct_flush ns1
+	st="received=0 wanted=0 unwanted=0 enobufs=0 worked=0 q_lost=0"
+	case $2 in idle|none) ;; *) start_cons "$2" "$3" "$SYS_RCVBUF" || return 1 ;; esac
+	sleep 0.3
+	local label=sys.$1.$2.$3
+	cpumark "$label.start"
+	if [ "$2" = idle ]; then
+		sleep "$SYS_DUR"
+		gen="conns=0 achieved_rate=0"
+	else
+		gen=$(ip netns exec ns1 $G conns 192.0.2.2 $BASE $NPORTS "$SYS_RATE" "$SYS_DUR")
+	fi
+	sleep "$SYS_TAIL"
+	cpumark "$label.end"
+	case $2 in idle|none) ;; *) stop_cons "$3"; st=$CONS_ST ;; esac
+	emit "sys rep=$1 mode=$2 consumers=$3 label=$label $gen $st"
+}
+
+part_sys() {
+	emit "# part 6: whole-system cost"
+	mk_pair || exit 1
+	start_server || exit 1
+	ruleset_cons none 1
+	ip netns exec ns1 $G conns 192.0.2.2 $BASE $NPORTS 500 1 > /dev/null
+	for rep in $(seq "$REPS"); do
+		for cons in 1 4; do
+			for mode in idle none queue bpf_filter userspace_filter; do
+				run_sys "$rep" $mode $cons
+			done
+		done
+	done
+	stop_server
+}
+
+# ---- part 7: slow consumer -----------------------------------------------------------
+# One consumer that waits SLOW_WORK us after every message it receives,
+# wanting port BASE (10 %); the rate rises until it loses an event
+# (ENOBUFS or queue lost) or still has a backlog SLOW_TAIL after the
+# traffic, or until the generator falls behind (reported: then the
+# generator, not the consumer, was the limit).
+part_slow() {
+	emit "# part 7: slow consumer"
+	mk_pair || exit 1
+	start_server || exit 1
+	for rep in $(seq "$REPS"); do
+		for mode in queue bpf_filter userspace_filter; do
+			for rate in $SLOW_RATES; do
+				ruleset_cons $mode 1
+				ct_flush ns1
+				start_cons $mode 1 "$RCVBUF" "-w $SLOW_WORK" || break
+				sleep 0.3
+				gen=$(ip netns exec ns1 $G conns 192.0.2.2 $BASE $NPORTS "$rate" "$SLOW_DUR")
+				sleep "$SLOW_TAIL"
+				# bytes still queued on the consumer's socket (its port id
+				# is its pid): a backlog that grows is a loss deferred
+				bl=$(ip netns exec ns1 awk -v p="${CONS_PIDS# }" \
+					'$3 == p { print $5 }' /proc/net/netlink)
+				stop_cons 1
+				line="slow rep=$rep mode=$mode target_rate=$rate $gen $CONS_ST backlog=${bl:-0}"
+				emit "$line"
+				held "$line" || break
+			done
+		done
+	done
+	stop_server
+}
+
+# ---- part 8: a selection a socket filter cannot evaluate --------------------------
+# The rule matches the output interface and the packet mark (set by the
+# generator with SO_MARK on every third connection pair): neither is in a
+# ctnetlink message, so no socket filter can select on them.  The queue
+# listener's connections must be exactly the marked ones.  Needs the
+# patched nft (make nft), which the rule is written for.
+part_expr() {
+	emit "# part 8: selection by rule"
+	[ -n "$NFT" ] && [ -x "$NFT" ] || { emit "expr skipped=no_nft"; return; }
+	local rl='oifname "veth1" meta mark 0x2a ct state new ct event queue 5'
+	mk_pair || exit 1
+	start_server || exit 1
+	ip netns exec ns1 "$NFT" "add table inet e; add chain inet e c { type filter hook postrouting priority 0; }; add rule inet e c $rl" ||
+		{ emit "expr error=nft_rule"; return; }
+	rm -f "$W/e.rdy"
+	ip netns exec ns1 ctevq-listen -j -q 5 -r "$W/e.rdy" > "$W/e.out" 2> "$W/e.err" &
+	lp=$!
+	wait_for_file "$W/e.rdy" 10 || { cat "$W/e.err"; return; }
+	gen=$(ip netns exec ns1 $G conns 192.0.2.2 $BASE $NPORTS 200 $((EXPR_N / 200 + 1)) 3 0x2a "$W/e.marked")
+	sleep 0.5
+	# the TCP entries are gone (RST); delete the UDP ones for their DESTROY
+	ip netns exec ns1 conntrack -D -p udp > /dev/null 2>&1
+	sleep 0.5
+	kill -TERM $lp; wait $lp
+	sort -u "$W/e.marked" > "$W/e.want"
+	sed -n 's/.*"proto":\([0-9]*\),.*"sport":\([0-9]*\),"dport":\([0-9]*\).*/\1 \2 \3/p' "$W/e.out" |
+		sed 's/^6 /tcp /; s/^17 /udp /' | sort -u > "$W/e.got"
+	local want got extra missing destroys
+	want=$(wc -l < "$W/e.want"); got=$(wc -l < "$W/e.got")
+	missing=$(comm -23 "$W/e.want" "$W/e.got" | wc -l)
+	extra=$(comm -13 "$W/e.want" "$W/e.got" | wc -l)
+	destroys=$(grep -c '"type":"destroy"' "$W/e.out")
+	emit "expr rule=$(echo "$rl" | tr ' ' '_') $gen marked=$want queue_connections=$got missing=$missing extra=$extra destroys=$destroys events=$(wc -l < "$W/e.out")"
+	kill $SRV 2>/dev/null; wait $SRV 2>/dev/null
+}
+
 part sel && part_sel
 part pps && part_pps
 part mem && part_mem
 part ext && part_ext
 part list && part_list
+part sys && part_sys
+part slow && part_slow
+part expr && part_expr
 cleanup_ns
 emit "done"
 exit 0

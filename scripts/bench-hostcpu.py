@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""bench-hostcpu.py CONSOLE_LOG KERNEL OUT: the UML guest's CPU time, as the
+host accounts it, at the marks the guest prints.
+
+The guest (tests/bench/guest.sh) writes "CTEVQCPU LABEL" to its console; this
+follows the console log (scripts/run-guest.sh writes it as the guest runs)
+and, at each mark, adds up the CPU time of the UML kernel process (KERNEL's
+command line) and of its uml-userspace children (one per guest address
+space): live ones from /proc/PID/schedstat (ns), the ones it has reaped
+from its cutime + cstime.  Each mark becomes a line "hostcpu label=LABEL
+ns=N" in OUT.  The host's CPU time of a process does not grow while it
+waits for a CPU, so unlike anything measured inside the guest it does not
+follow the host's load.  Stops when the guest's kernel process is gone.
+"""
+import os
+import sys
+import time
+
+CLK_TCK = os.sysconf('SC_CLK_TCK')
+
+
+def find_kernel(kernel):
+    for pid in os.listdir('/proc'):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f'/proc/{pid}/cmdline', 'rb') as f:
+                argv = f.read().split(b'\0')
+        except OSError:
+            continue
+        if argv and argv[0].decode(errors='replace') == kernel:
+            return int(pid)
+    return None
+
+
+def children(pid):
+    out = []
+    try:
+        for tid in os.listdir(f'/proc/{pid}/task'):
+            with open(f'/proc/{pid}/task/{tid}/children') as f:
+                out += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def run_ns(pid):
+    try:
+        with open(f'/proc/{pid}/schedstat') as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def reaped_ns(pid):
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            st = f.read()
+    except OSError:
+        return 0
+    fields = st[st.rindex(')') + 2:].split()
+    # fields[0] is field 3 (state); cutime, cstime are fields 16, 17
+    return (int(fields[13]) + int(fields[14])) * 10**9 // CLK_TCK
+
+
+def total_ns(pid):
+    return run_ns(pid) + reaped_ns(pid) + sum(run_ns(c) for c in children(pid))
+
+
+def main():
+    console, kernel, out = sys.argv[1], os.path.realpath(sys.argv[2]), sys.argv[3]
+    pid = None
+    for _ in range(3000):
+        pid = find_kernel(kernel)
+        if pid:
+            break
+        time.sleep(0.01)
+    if not pid:
+        print(f'bench-hostcpu: no process of {kernel}', file=sys.stderr)
+        return 1
+    pos, part = 0, b''
+    with open(out, 'w') as o:
+        while os.path.exists(f'/proc/{pid}'):
+            try:
+                with open(console, 'rb') as f:
+                    f.seek(pos)
+                    data = f.read()
+            except OSError:
+                data = b''
+            if not data:
+                time.sleep(0.002)
+                continue
+            pos += len(data)
+            lines = (part + data).split(b'\n')
+            part = lines.pop()
+            for line in lines:
+                i = line.find(b'CTEVQCPU ')
+                if i < 0:
+                    continue
+                label = line[i + 9:].split()[0].decode(errors='replace')
+                o.write(f'hostcpu label={label} ns={total_ns(pid)}\n')
+                o.flush()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
