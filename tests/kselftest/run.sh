@@ -26,12 +26,16 @@ R=${CTEVQ_RESULTS:-/mnt/results}
 [ -d "$dir" ] || { echo "kselftest: no selftest directory '$dir'"; exit 1; }
 
 # Everything is built in: modprobe must find the kernel's modules.builtin
-# (the tests that check modprobe's exit status skip otherwise).
+# (the tests that check modprobe's exit status skip otherwise).  The root
+# is the host's, read-only, and may have no /lib/modules to mount over, so
+# a modprobe first on PATH points the real one at the tree (-d).
+shim=$(mktemp -d "${TMPDIR:-/tmp}/kselftest-bin.XXXXXX")
 if [ -n "$mods" ] && [ -d "$mods" ]; then
-	mkdir -p "/lib/modules/$(uname -r)" 2>/dev/null ||
-		mount -t tmpfs none /lib/modules 2>/dev/null
-	mkdir -p "/lib/modules/$(uname -r)" &&
-		mount --bind "$mods" "/lib/modules/$(uname -r)"
+	real=$(PATH=/usr/sbin:/sbin:$PATH command -v modprobe)
+	printf '#!/bin/sh\nexec %s -d %s "$@"\n' "$real" "${mods%/lib/modules/*}" > "$shim/modprobe"
+	chmod +x "$shim/modprobe"
+	export PATH="$shim:$PATH"
+	echo "kselftest: modprobe -d ${mods%/lib/modules/*}: br_netfilter $(modprobe -n br_netfilter 2>&1 && echo found)"
 fi
 [ -n "$nftp" ] && [ -x "$nftp/sbin/nft" ] && export PATH="$nftp/sbin:$PATH"
 echo "kselftest: nft $(command -v nft): $(nft --version 2>&1)"
