@@ -9,8 +9,8 @@ command line) and of its uml-userspace children (one per guest address
 space): live ones from /proc/PID/schedstat (ns), the ones it has reaped
 from its cutime + cstime.  Each mark becomes a line "hostcpu label=LABEL
 ns=N" in OUT.  The host's CPU time of a process does not grow while it
-waits for a CPU, so unlike anything measured inside the guest it does not
-follow the host's load.  Stops when the guest's kernel process is gone.
+waits for a CPU, which time measured inside the guest cannot tell from
+work.  Stops when the guest's kernel process is gone.
 """
 import os
 import sys

@@ -56,7 +56,7 @@ if [ $format_only = 0 ]; then
 	# part 8 writes its rule in nft's syntax: the patched nft, when built
 	[ -x "$B/nft/sbin/nft" ] && append="bench.NFT=$B/nft/sbin/nft $append"
 	[ $quick = 1 ] && append="bench.REPS=1 bench.DUR=2 bench.STEP_DUR=1 bench.STEP_RATES=400,1600 bench.FLOOD_N=20000 bench.FILL_N=5000 bench.LIST_N=20000 bench.LIST_REPS=2 bench.SYS_DUR=2 bench.SLOW_DUR=2 bench.SLOW_RATES=10,100,400 bench.EXPR_N=100 $append"
-	echo "bench: running the guest (about 10 minutes; --quick about 1.5)..." >&2
+	echo "bench: running the guests..." >&2
 	t0=$(date +%s)
 	load0=$(cut -d' ' -f1 /proc/loadavg)
 	# part 6's CPU time, as the host accounts it to the guest's processes

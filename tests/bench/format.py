@@ -320,8 +320,8 @@ def main():
           'BASE+i): queue listeners on queues 1..N, or multicast listeners with a BPF or '
           'a userspace filter. Guest CPU in the window: the CPU time the host accounted to '
           'the UML guest\'s processes (its kernel and every guest address space) between '
-          'two marks the guest prints, so it does not follow the host\'s load as times '
-          'taken inside the guest do. The same traffic with no consumer ("none") is '
+          'two marks the guest prints: the time they ran, not the time they waited for '
+          'the host\'s CPU. The same traffic with no consumer ("none") is '
           'subtracted, and the rest divided by the events the consumers wanted; '
           '"idle" (no traffic) shows what the method reads at rest. '
           f"Receive buffers {p6.get('sys_rcvbuf', '?')} bytes.")

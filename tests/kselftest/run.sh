@@ -28,7 +28,8 @@ R=${CTEVQ_RESULTS:-/mnt/results}
 # Everything is built in: modprobe must find the kernel's modules.builtin
 # (the tests that check modprobe's exit status skip otherwise).  The root
 # is the host's, read-only, and may have no /lib/modules to mount over, so
-# a modprobe first on PATH points the real one at the tree (-d).
+# a modprobe first on PATH points the real one at the tree (-d).  (The
+# shim directory also holds the per-test PATH additions below.)
 shim=$(mktemp -d "${TMPDIR:-/tmp}/kselftest-bin.XXXXXX")
 if [ -n "$mods" ] && [ -d "$mods" ]; then
 	real=$(PATH=/usr/sbin:/sbin:$PATH command -v modprobe)
@@ -57,7 +58,7 @@ export KSFT_MACHINE_SLOW=yes
 # (iptables 1.8.9) lacks; the config builds the legacy ebtables it uses.
 legacy=
 if [ -x /usr/sbin/ebtables-legacy ]; then
-	legacy=$work/legacy-bin
+	legacy=$shim/legacy
 	mkdir -p "$legacy" && ln -s /usr/sbin/ebtables-legacy "$legacy/ebtables"
 fi
 echo "kselftest: KSFT_MACHINE_SLOW=yes; ebtables for bridge_brouter: $([ -n "$legacy" ] && echo ebtables-legacy || echo "none (apt-get install ebtables)")"
