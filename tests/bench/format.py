@@ -326,9 +326,9 @@ def main():
           '"idle" (no traffic) shows what the method reads at rest. '
           f"Receive buffers {p6.get('sys_rcvbuf', '?')} bytes.")
         p('')
-        p('| consumers | mode | conns | wanted events | lost | guest CPU ms | over no consumer, ms '
-          '| µs per wanted event |')
-        p('|---|---|---|---|---|---|---|---|')
+        p('| consumers | mode | conns | wanted events | consumer wake-ups | lost | guest CPU ms '
+          '| over no consumer, ms | µs per wanted event |')
+        p('|---|---|---|---|---|---|---|---|---|')
 
         hc = {r.get('label'): num(r.get('ns')) for r in rows if r['kind'] == 'hostcpu'}
 
@@ -339,7 +339,7 @@ def main():
             return (b - a) / 1e9
         for cons in ('1', '4'):
             for mode in ('idle', 'none', 'queue', 'bpf_filter', 'userspace_filter'):
-                per, cpu, extra, wanted, lost, conns = [], [], [], [], [], []
+                per, cpu, extra, wanted, lost, conns, wakes = [], [], [], [], [], [], []
                 for rep in sorted({r.get('rep') for r in sysr}):
                     rr = {r['mode']: r for r in sysr
                           if r.get('rep') == rep and r.get('consumers') == cons}
@@ -355,12 +355,14 @@ def main():
                     wanted.append(w)
                     lost.append(num(rr[mode].get('enobufs')) + num(rr[mode].get('q_lost')))
                     conns.append(num(rr[mode].get('conns')))
+                    wakes.append(num(rr[mode].get('wakeups')))
                     if mode not in ('idle', 'none') and w:
                         per.append((c - c0) * 1e6 / w)
                 if not cpu:
                     continue
                 syscost[(cons, mode)] = med(per) if per else None
-                p(f"| {cons} | {mode} | {fmt(med(conns), 0)} | {fmt(med(wanted), 0)} "
+                wk = fmt(med(wakes), 0) if mode not in ('idle', 'none') else '-'
+                p(f"| {cons} | {mode} | {fmt(med(conns), 0)} | {fmt(med(wanted), 0)} | {wk} "
                   f"| {fmt(med(lost), 0)} | {fmt(med(cpu) * 1e3)} "
                   f"| {fmt(med(extra) * 1e3) if mode not in ('idle', 'none') else '-'} "
                   f"| {fmt(syscost[(cons, mode)]) if mode not in ('idle', 'none') else '-'} |")

@@ -301,6 +301,13 @@ part_ext() {
 		ip netns exec ns1 $G fill 192.0.2.2 10000 "$EXT_N" > /dev/null
 		ip netns exec ns1 sleep 60 &
 		sl=$!
+		# the module reads the netns of pid: not before ip netns exec has
+		# entered ns1 (a run read the init netns: entries=0)
+		nsid=$(ip netns exec ns1 readlink /proc/self/ns/net)
+		for i in $(seq 50); do
+			[ "$(readlink /proc/$sl/ns/net 2>/dev/null)" = "$nsid" ] && break
+			sleep 0.1
+		done
 		insmod "$EXTLEN_KO" pid=$sl 2>/dev/null
 		line=$(dmesg | grep "ctextlen pid=$sl " | tail -n 1 | sed 's/.*ctextlen //')
 		kill $sl $MEM_PIDS 2>/dev/null; wait $sl $MEM_PIDS 2>/dev/null
@@ -404,8 +411,8 @@ stop_cons() {
 	CONS_ST=$(cat "$W"/c*.out 2>/dev/null | awk -v ql=$ql '{
 		for (i = 1; i <= NF; i++) { split($i, kv, "="); t[kv[1]] += kv[2] }
 	} END {
-		printf "received=%d wanted=%d unwanted=%d enobufs=%d worked=%.3f q_lost=%d\n",
-			t["received"], t["wanted"], t["unwanted"], t["enobufs"], t["worked"], ql
+		printf "received=%d wanted=%d unwanted=%d enobufs=%d wakeups=%d worked=%.3f q_lost=%d\n",
+			t["received"], t["wanted"], t["unwanted"], t["enobufs"], t["wakeups"], t["worked"], ql
 	}')
 	rm -f "$W"/c*.out
 }
