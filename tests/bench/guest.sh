@@ -299,18 +299,11 @@ part_ext() {
 		[ "$KERNEL" = base ] && [ $mode = rules ] && m=no_rules || m=$mode
 		mem_case $m
 		ip netns exec ns1 $G fill 192.0.2.2 10000 "$EXT_N" > /dev/null
-		ip netns exec ns1 sleep 60 &
-		sl=$!
-		# the module reads the netns of pid: not before ip netns exec has
-		# entered ns1 (a run read the init netns: entries=0)
-		nsid=$(ip netns exec ns1 readlink /proc/self/ns/net)
-		for i in $(seq 50); do
-			[ "$(readlink /proc/$sl/ns/net 2>/dev/null)" = "$nsid" ] && break
-			sleep 0.1
-		done
-		insmod "$EXTLEN_KO" pid=$sl 2>/dev/null
+		# the module reads the netns of pid=: a shell that is already in
+		# ns1 passes its own (a background process might not be there yet)
+		sl=$(ip netns exec ns1 sh -c 'insmod "$1" pid=$$ 2>/dev/null; echo $$' sh "$EXTLEN_KO")
 		line=$(dmesg | grep "ctextlen pid=$sl " | tail -n 1 | sed 's/.*ctextlen //')
-		kill $sl $MEM_PIDS 2>/dev/null; wait $sl $MEM_PIDS 2>/dev/null
+		kill $MEM_PIDS 2>/dev/null; wait $MEM_PIDS 2>/dev/null
 		emit "ext kernel=$KERNEL mode=$mode $line"
 		cleanup_ns
 	done
