@@ -18,7 +18,7 @@ QEMUK    := $(B)/qemu-debug/arch/x86/boot/bzImage
 QEMUKO   := $(B)/qemu-debug/net/netfilter/nft_ctevent.ko
 TOOLS    := $(B)/bin/ctevq-listen $(B)/bin/ctevq-rule
 
-.PHONY: all kernel kernel-base kernel-debug kernel-qemu tools check check-debug check-uml \
+.PHONY: all kernel kernel-base kernel-debug kernel-qemu tools check check-debug check-debug-smp check-uml \
 	check-qemu demo series series-check bench kernel-suites clean distclean setup
 
 all: kernel tools
@@ -89,12 +89,16 @@ check: kernel kernel-qemu tools $(SELFTEST)
 	scripts/check.sh --kernel $(UML) --runner uml --suite full \
 		--qemu-kernel $(QEMUK) --series $(KTREE)
 
-# The debug kernels: UML for the functional tests, the 2-vCPU qemu guest
-# for the fuzzer, reliable delivery, faults and isolation (each test runs
-# on one of them: both are slow).
+# The debug kernels: UML for the functional tests, the fuzzer and the
+# isolation test, the 2-vCPU qemu guest for reliable delivery and the
+# faults, whose races need two CPUs (each test runs on one of them: both
+# are slow).  check-debug-smp runs the fuzzer and the isolation test on the
+# qemu guest too: 14 more minutes, so not in CI.
 check-debug: kernel-debug kernel-qemu tools $(SELFTEST)
-	scripts/check.sh --kernel $(UMLDBG) --runner uml --suite 00+10+20+30+40+60+85 \
-		--tag debug --qemu-kernel $(QEMUK) --qemu-suite 50+90 --qemu-suite 70+80
+	scripts/check.sh --kernel $(UMLDBG) --runner uml --suite 00+10+20+25+30+40+50+60+85+90 \
+		--tag debug --qemu-kernel $(QEMUK) --qemu-suite 70+80
+check-debug-smp: kernel-qemu tools $(SELFTEST)
+	scripts/check.sh --kernel $(QEMUK) --runner qemu --suite 50+90 --tag debug
 
 demo: kernel tools
 	scripts/run-guest.sh uml $(TOP)/tests/demo.sh $(B)/results/demo 600 $(UML) >/dev/null || true

@@ -6,7 +6,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/kernel/version"
 dl=$1
-tree=$2
+tree=$(realpath -m "$2")
 tarball="$dl/linux_$LINUX_VERSION.orig.tar.xz"
 mkdir -p "$dl"
 
