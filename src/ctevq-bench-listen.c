@@ -54,6 +54,7 @@
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include "ctevq_uapi.h"
 #include "nlutil.h"
+#include "benchutil.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -167,21 +168,6 @@ static int bind_queue(struct mnl_socket *nl, uint16_t num, bool destroy_only)
 	}
 }
 
-static double now_mono(void);
-
-static void work(void)
-{
-	struct timespec ts = {
-		.tv_sec = work_us / 1000000,
-		.tv_nsec = (work_us % 1000000) * 1000,
-	};
-	double t0 = now_mono();
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !stop)
-		;
-	worked += now_mono() - t0;
-}
-
 static void handle_msg(const struct nlmsghdr *nlh)
 {
 	struct nf_conntrack *ct;
@@ -211,20 +197,7 @@ static void handle_msg(const struct nlmsghdr *nlh)
 	else
 		unwanted++;
 	if (work_us > 0)
-		work();
-}
-
-static double tv_s(struct timeval tv)
-{
-	return tv.tv_sec + tv.tv_usec / 1e6;
-}
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+		worked += bench_work(work_us, &stop);
 }
 
 int main(int argc, char **argv)

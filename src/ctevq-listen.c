@@ -325,20 +325,6 @@ static int dump_queues(struct mnl_socket *nl)
 
 /* ---- event printing ---- */
 
-static const char *tcp_state_name(uint8_t s)
-{
-	static const char *const names[] = {
-		"NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT",
-		"CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE", "SYN_SENT2",
-	};
-	static char buf[16];
-
-	if (s < sizeof(names) / sizeof(names[0]))
-		return names[s];
-	snprintf(buf, sizeof(buf), "%u", s);
-	return buf;
-}
-
 static void print_event(struct source *src, const struct nlmsghdr *nlh)
 {
 	uint8_t mtype = NFNL_MSG_TYPE(nlh->nlmsg_type);

@@ -80,7 +80,8 @@ static void usage(FILE *f)
 "  list counters FAMILY TABLE\n"
 "FAMILY: ip ip6 inet bridge netdev arp\n"
 "HOOK: prerouting input forward output postrouting ingress egress\n"
-"EXPR: ct state S[,S...] | ct event set E[,E...] | l4proto P | dport N |\n"
+"EXPR: ct state S[,S...] | ct event set E[,E...] | ct mark set N |\n"
+"      l4proto P | dport N |\n"
 "      sport N | ctevent Q [bypass] | ctevent A-B [bypass] |\n"
 "      ctevent to mark [bypass] | ctevent raw num=X,total=Y,flags=Z,sreg=R |\n"
 "      queue N | counter | drop |\n"
@@ -329,6 +330,23 @@ static uint16_t parse_u16(const struct cmd *c, const char *s, const char *what)
 		syntax_error(c, "'%s' needs %d argument(s)", t, (n)); \
 } while (0)
 
+/* ct KEY set VALUE: an immediate into register 1, then ct with it as sreg */
+static void ct_set(struct nlmsghdr *nlh, uint32_t key, uint32_t value)
+{
+	struct nlattr *e, *d;
+
+	e = expr_begin(nlh, "immediate");
+	mnl_attr_put_u32(nlh, NFTA_IMMEDIATE_DREG, htonl(NFT_REG_1));
+	d = mnl_attr_nest_start(nlh, NFTA_IMMEDIATE_DATA);
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, sizeof(value), &value);
+	mnl_attr_nest_end(nlh, d);
+	expr_end(nlh, e);
+	e = expr_begin(nlh, "ct");
+	mnl_attr_put_u32(nlh, NFTA_CT_SREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(nlh, NFTA_CT_KEY, htonl(key));
+	expr_end(nlh, e);
+}
+
 static void build_exprs(const struct cmd *c, struct nlmsghdr *nlh, int i)
 {
 	struct nlattr *list = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
@@ -342,30 +360,29 @@ static void build_exprs(const struct cmd *c, struct nlmsghdr *nlh, int i)
 		if (!strcmp(t, "ct") && i + 1 < c->ntok &&
 		    !strcmp(c->tok[i + 1], "event")) {
 			/* ct event set LIST: the entry's event mask */
-			uint32_t mask;
-			struct nlattr *d;
-
 			NEED(3);
 			if (strcmp(c->tok[i + 2], "set"))
 				syntax_error(c, "only 'ct event set' is supported");
-			mask = parse_ct_events(c, c->tok[i + 3]);
+			ct_set(nlh, NFT_CT_EVENTMASK, parse_ct_events(c, c->tok[i + 3]));
 			i += 4;
-			e = expr_begin(nlh, "immediate");
-			mnl_attr_put_u32(nlh, NFTA_IMMEDIATE_DREG, htonl(NFT_REG_1));
-			d = mnl_attr_nest_start(nlh, NFTA_IMMEDIATE_DATA);
-			mnl_attr_put(nlh, NFTA_DATA_VALUE, sizeof(mask), &mask);
-			mnl_attr_nest_end(nlh, d);
-			expr_end(nlh, e);
-			e = expr_begin(nlh, "ct");
-			mnl_attr_put_u32(nlh, NFTA_CT_SREG, htonl(NFT_REG_1));
-			mnl_attr_put_u32(nlh, NFTA_CT_KEY, htonl(NFT_CT_EVENTMASK));
-			expr_end(nlh, e);
 		} else if (!strcmp(t, "ct")) {
 			uint32_t mask, zero = 0;
 
 			NEED(2);
+			if (!strcmp(c->tok[i + 1], "mark")) {
+				long long v;
+
+				/* ct mark set N: for the BPF tracer's selection */
+				NEED(3);
+				if (strcmp(c->tok[i + 2], "set") ||
+				    !parse_num(c->tok[i + 3], 0, UINT32_MAX, &v))
+					syntax_error(c, "only 'ct mark set N' is supported");
+				ct_set(nlh, NFT_CT_MARK, v);
+				i += 4;
+				continue;
+			}
 			if (strcmp(c->tok[i + 1], "state"))
-				syntax_error(c, "only 'ct state' and 'ct event set' are supported");
+				syntax_error(c, "only 'ct state', 'ct mark set' and 'ct event set' are supported");
 			mask = parse_ct_states(c, c->tok[i + 2]);
 			i += 3;
 			e = expr_begin(nlh, "ct");

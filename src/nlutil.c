@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Netlink error helpers shared by the ctevq userspace tools.
+ * Netlink helpers shared by the ctevq userspace tools.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -65,4 +65,18 @@ struct nlmsghdr *nfnl_msg_put(void *buf, uint16_t type, uint16_t flags,
 	nfg->version = NFNETLINK_V0;
 	nfg->res_id = htons(res_id);
 	return nlh;
+}
+
+const char *tcp_state_name(uint8_t s)
+{
+	static const char *const names[] = {
+		"NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT",
+		"CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE", "SYN_SENT2",
+	};
+	static char buf[16];
+
+	if (s < sizeof(names) / sizeof(names[0]))
+		return names[s];
+	snprintf(buf, sizeof(buf), "%u", s);
+	return buf;
 }

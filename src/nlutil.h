@@ -25,4 +25,10 @@ int nl_ack_error(const struct nlmsghdr *nlh, const char **extack);
 struct nlmsghdr *nfnl_msg_put(void *buf, uint16_t type, uint16_t flags,
 			      uint32_t seq, uint8_t family, uint16_t res_id);
 
+/*
+ * Name of a conntrack TCP state (CTA_PROTOINFO_TCP_STATE, the kernel's
+ * enum tcp_conntrack): "ESTABLISHED", or the number if unknown.
+ */
+const char *tcp_state_name(uint8_t s);
+
 #endif /* CTEVQ_NLUTIL_H */
