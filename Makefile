@@ -18,8 +18,8 @@ QEMUK    := $(B)/qemu-debug/arch/x86/boot/bzImage
 QEMUKO   := $(B)/qemu-debug/net/netfilter/nft_ctevent.ko
 TOOLS    := $(B)/bin/ctevq-listen $(B)/bin/ctevq-rule
 
-.PHONY: all kernel kernel-base kernel-debug kernel-qemu tools check check-debug check-debug-smp check-uml \
-	check-qemu demo series series-check bench kernel-suites clean distclean setup
+.PHONY: all kernel kernel-base kernel-bpf kernel-debug kernel-qemu tools check-bpf check check-debug check-debug-smp check-uml \
+	check-qemu demo series series-check bench kernel-suites clean distclean setup setup-bpf
 
 all: kernel tools
 
@@ -27,6 +27,8 @@ all: kernel tools
 # else make stops at once with the apt-get line to run (scripts/setup.sh).
 setup:
 	@scripts/setup.sh
+setup-bpf:
+	@scripts/setup.sh $(TOP)/.ci/packages-bpf
 $(KSRC)/.git $(TOOLS): | setup
 
 $(KSRC)/.git:
@@ -63,7 +65,19 @@ QEMUB    := $(B)/qemu/arch/x86/boot/bzImage
 $(QEMUB): $(KTREE)/.ctevq-stamp $(wildcard $(KCONF)/*.config)
 	$(call kbuild,x86_64,$(B)/qemu,$(KCONF)/netfilter.config $(KCONF)/qemu.config,bzImage)
 
+# BPF tracing of conntrack, for the comparison with queues (make
+# check-bpf, make bench-bpf): the qemu guest without the debug options,
+# with what a tracer needs (BTF from pahole, fentry, kprobes).
+QEMUBPF  := $(B)/qemu-bpf/arch/x86/boot/bzImage
+$(QEMUBPF): $(KTREE)/.ctevq-stamp $(wildcard $(KCONF)/*.config)
+	$(call kbuild,x86_64,$(B)/qemu-bpf,$(KCONF)/netfilter.config $(KCONF)/qemu.config $(KCONF)/bpf.config,bzImage)
+TRACE    := $(B)/bin/ctevq-trace
+$(QEMUBPF) $(TRACE): | setup-bpf
+$(TRACE): $(QEMUBPF) $(wildcard src/bpf/*) src/nlutil.c src/nlutil.h src/Makefile
+	$(MAKE) -s -C src O=$(B) VMLINUX=$(B)/qemu-bpf/vmlinux trace
+
 kernel: $(UML)
+kernel-bpf: $(QEMUBPF)
 kernel-base: $(UMLBASE)
 kernel-debug: $(UMLDBG)
 kernel-qemu: $(QEMUK)
@@ -99,6 +113,10 @@ check-debug: kernel-debug kernel-qemu tools $(SELFTEST)
 		--tag debug --qemu-kernel $(QEMUK) --qemu-suite 70+80
 check-debug-smp: kernel-qemu tools $(SELFTEST)
 	scripts/check.sh --kernel $(QEMUK) --runner qemu --suite 50+90 --tag debug
+
+# Not in CI: it needs a kernel of its own (make kernel-bpf).
+check-bpf: kernel-bpf tools $(TRACE)
+	scripts/check-bpf.sh $(QEMUBPF)
 
 demo: kernel tools
 	scripts/run-guest.sh uml $(TOP)/tests/demo.sh $(B)/results/demo 600 $(UML) >/dev/null || true

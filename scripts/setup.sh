@@ -1,13 +1,14 @@
 #!/bin/bash
-# setup.sh: the Debian packages that the build and the tests need, the
-# list in .ci/packages.  Run as root it installs the missing ones (apt-get,
+# setup.sh [LIST]: the Debian packages that the build and the tests need, the
+# list in .ci/packages (or LIST: .ci/packages-bpf for the BPF targets).  Run as root it installs the missing ones (apt-get,
 # quietly); otherwise it names the one apt-get line to run and fails, so
 # that make stops before building anything.  Nothing to do: silent.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-mapfile -t want < <(grep -v '^\s*\(#\|$\)' "$top/.ci/packages")
+list=${1:-$top/.ci/packages}
+mapfile -t want < <(grep -v '^\s*\(#\|$\)' "$list")
 if ! command -v dpkg-query > /dev/null; then
-	echo "setup: not a Debian system (no dpkg-query): install the equivalents of .ci/packages yourself" >&2
+	echo "setup: not a Debian system (no dpkg-query): install the equivalents of ${list#"$top"/} yourself" >&2
 	exit 0
 fi
 have=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${want[@]}" 2>/dev/null |
