@@ -18,7 +18,7 @@ QEMUK    := $(B)/qemu-debug/arch/x86/boot/bzImage
 QEMUKO   := $(B)/qemu-debug/net/netfilter/nft_ctevent.ko
 TOOLS    := $(B)/bin/ctevq-listen $(B)/bin/ctevq-rule
 
-.PHONY: all kernel kernel-base kernel-bpf kernel-debug kernel-qemu tools check-bpf check check-debug check-debug-smp check-uml \
+.PHONY: all kernel kernel-base kernel-bpf kernel-debug kernel-qemu tools check-bpf bench-bpf check check-debug check-debug-smp check-uml \
 	check-qemu demo series series-check bench kernel-suites clean distclean setup setup-bpf
 
 all: kernel tools
@@ -156,6 +156,10 @@ clean:
 	rm -rf $(B)/bin $(B)/results $(B)/series
 distclean:
 	rm -rf $(B)
+
+# BPF tracing against queues, on the qemu guest; not part of check.
+bench-bpf: kernel-bpf tools $(TRACE)
+	QEMU_KERNEL=$(QEMUBPF) scripts/bench.sh --bpf
 
 # Benchmark (numbers from UML are only meaningful as ratios); not part of check.
 bench: kernel kernel-base $(QEMUB) tools

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""bench-hostcpu.py CONSOLE_LOG KERNEL OUT: the UML guest's CPU time, as the
-host accounts it, at the marks the guest prints.
+"""bench-hostcpu.py CONSOLE_LOG KERNEL OUT: the guest's CPU time, as the
+host accounts it, at the marks the guest prints (UML, or qemu: then the
+utime + stime of the qemu process that boots KERNEL, all its threads,
+in clock ticks).
 
 The guest (tests/bench/guest.sh) writes "CTEVQCPU LABEL" to its console; this
 follows the console log (scripts/run-guest.sh writes it as the guest runs)
@@ -20,17 +22,24 @@ CLK_TCK = os.sysconf('SC_CLK_TCK')
 
 
 def find_kernel(kernel):
+    """The UML kernel process (argv[0] is KERNEL), or the qemu process
+    booting KERNEL (-kernel KERNEL): (pid, is_qemu)."""
     for pid in os.listdir('/proc'):
         if not pid.isdigit():
             continue
         try:
             with open(f'/proc/{pid}/cmdline', 'rb') as f:
-                argv = f.read().split(b'\0')
+                argv = [a.decode(errors='replace') for a in f.read().split(b'\0')]
+            cwd = os.readlink(f'/proc/{pid}/cwd')
         except OSError:
             continue
-        if argv and argv[0].decode(errors='replace') == kernel:
-            return int(pid)
-    return None
+        if argv and argv[0] == kernel:
+            return int(pid), False
+        if argv and os.path.basename(argv[0]).startswith('qemu-system'):
+            for i, a in enumerate(argv[:-1]):
+                if a == '-kernel' and os.path.realpath(os.path.join(cwd, argv[i + 1])) == kernel:
+                    return int(pid), True
+    return None, False
 
 
 def children(pid):
@@ -52,26 +61,41 @@ def run_ns(pid):
         return 0
 
 
-def reaped_ns(pid):
+def stat_ticks_ns(pid, first):
+    """Fields FIRST and FIRST + 1 of /proc/PID/stat (clock ticks), summed, in ns."""
     try:
         with open(f'/proc/{pid}/stat') as f:
             st = f.read()
     except OSError:
         return 0
     fields = st[st.rindex(')') + 2:].split()
-    # fields[0] is field 3 (state); cutime, cstime are fields 16, 17
-    return (int(fields[13]) + int(fields[14])) * 10**9 // CLK_TCK
+    # fields[0] is field 3 (state)
+    return (int(fields[first - 3]) + int(fields[first - 2])) * 10**9 // CLK_TCK
 
 
-def total_ns(pid):
+def reaped_ns(pid):
+    # cutime + cstime (fields 16, 17): the children it has reaped
+    return stat_ticks_ns(pid, 16)
+
+
+def process_ns(pid):
+    # utime + stime (fields 14, 15): the whole process, exited threads
+    # included (qemu starts and ends I/O worker threads as it runs)
+    return stat_ticks_ns(pid, 14)
+
+
+def total_ns(pid, qemu):
+    # qemu: the vCPU threads and the I/O threads of one process
+    if qemu:
+        return process_ns(pid)
     return run_ns(pid) + reaped_ns(pid) + sum(run_ns(c) for c in children(pid))
 
 
 def main():
     console, kernel, out = sys.argv[1], os.path.realpath(sys.argv[2]), sys.argv[3]
-    pid = None
+    pid, qemu = None, False
     for _ in range(3000):
-        pid = find_kernel(kernel)
+        pid, qemu = find_kernel(kernel)
         if pid:
             break
         time.sleep(0.01)
@@ -98,7 +122,7 @@ def main():
                 if i < 0:
                     continue
                 label = line[i + 9:].split()[0].decode(errors='replace')
-                o.write(f'hostcpu label={label} ns={total_ns(pid)}\n')
+                o.write(f'hostcpu label={label} ns={total_ns(pid, qemu)}\n')
                 o.flush()
     return 0
 

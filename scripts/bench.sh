@@ -1,5 +1,5 @@
 #!/bin/bash
-# scripts/bench.sh [--quick] [--format-only]
+# scripts/bench.sh [--quick] [--format-only] [--bpf]
 #
 # The ct event queue benchmark: one UML guest boot runs tests/bench/guest.sh
 # (selective listening: queue vs multicast with a userspace filter vs
@@ -10,9 +10,14 @@
 # repeated three times and the median reported; nothing is asserted.
 #   --quick        one repetition, shorter runs (a smoke run of the harness)
 #   --format-only  only re-format build/bench/guest/bench.raw
+#   --bpf          make bench-bpf instead: queues against BPF tracing of
+#                  conntrack (ctevq-trace), part 9 of tests/bench/guest.sh, in
+#                  one boot of the 2-vCPU qemu guest of make kernel-bpf;
+#                  results in build/bench-bpf/results.md
 # Environment: KCC           the kernel's compiler (make passes its own)
 #              QEMU_KERNEL   the qemu guest's bzImage for the SMP line
-#                            (default build/qemu, make bench builds it)
+#                            (default build/qemu, make bench builds it;
+#                            with --bpf build/qemu-bpf)
 #              BENCH_APPEND  extra guest parameters, e.g. "bench.RATE=300
 #              bench.RCVBUF=65536" (see tests/bench/guest.sh)
 #              BENCH_TIMEOUT guest wall-clock limit in seconds (default 2400;
@@ -27,18 +32,57 @@ res=$out/guest
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
-quick=0 format_only=0
+quick=0 format_only=0 bpf=0
 for a in "$@"; do
 	case $a in
 	--quick) quick=1 ;;
 	--format-only) format_only=1 ;;
+	--bpf) bpf=1 out=$B/bench-bpf res=$B/bench-bpf/guest ;;
 	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench: unknown argument $a" >&2; exit 2 ;;
 	esac
 done
 
+# guest_with_cpu RUNNER KERNEL TIMEOUT APPEND: tests/bench/guest.sh in $res,
+# with the CPU time the host accounts to the guest at its marks (parts 6
+# and 9) in $out/hostcpu.raw; the guest run's status
+guest_with_cpu() {
+	local hpid rc
+	"$PY" "$here/bench-hostcpu.py" "$res/console.log" "$2" "$out/hostcpu.raw" &
+	hpid=$!
+	GUEST_QUIET=1 GUEST_APPEND="$4" \
+		"$top/scripts/run-guest.sh" "$1" "$top/tests/bench/guest.sh" "$res" "$3" "$2" >&2
+	rc=$?
+	wait $hpid || echo "bench: no host CPU account of the guest (parts 6 and 9)" >&2
+	return $rc
+}
+
+# --bpf: part 9 alone, on the qemu guest
+bench_bpf() {
+	local kernel=${QEMU_KERNEL:-$B/qemu-bpf/arch/x86/boot/bzImage} append t0 load0 rc
+	[ -f "$kernel" ] || { echo "bench: no kernel at $kernel (make kernel-bpf)" >&2; return 1; }
+	[ -x "$B/bin/ctevq-trace" ] || { echo "bench: no build/bin/ctevq-trace (make bench-bpf builds it)" >&2; return 1; }
+	make -s -C "$top/src" O="$B" all bench || return 1
+	append="bench.RUNNER=qemu bench.PARTS=bpf ${BENCH_APPEND:-}"
+	[ $quick = 1 ] && append="bench.REPS=1 bench.SYS_DUR=2 bench.SLOW_DUR=2 bench.BPF_SLOW_RATES=100,400,1600 $append"
+	echo "bench: running the qemu guest..." >&2
+	t0=$(date +%s)
+	load0=$(cut -d' ' -f1 /proc/loadavg)
+	guest_with_cpu qemu "$kernel" "${BENCH_TIMEOUT:-3000}" "$append"
+	rc=$?
+	echo "host nproc=$(nproc) load_before=$load0 load_after=$(cut -d' ' -f1 /proc/loadavg) guest_seconds=$(( $(date +%s) - t0 ))" > "$out/host.raw"
+	if [ $rc != 0 ] || ! grep -qx done "$res/bench.raw" 2>/dev/null; then
+		echo "bench: the guest run failed or is incomplete; last output:" >&2
+		tail -n 20 "$res/output.log" >&2 2>/dev/null
+		[ -s "$res/bench.raw" ] || return 1
+		echo "bench: formatting the partial results" >&2
+	fi
+}
+
 mkdir -p "$out"
-if [ $format_only = 0 ]; then
+if [ $format_only = 0 ] && [ $bpf = 1 ]; then
+	bench_bpf || exit 1
+elif [ $format_only = 0 ]; then
 	kernel=$B/uml/linux
 	[ -x "$kernel" ] || { echo "bench: no UML kernel at $kernel (make kernel)" >&2; exit 1; }
 	make -s -C "$top/src" O="$B" all bench || exit 1
@@ -60,14 +104,8 @@ if [ $format_only = 0 ]; then
 	echo "bench: running the guests..." >&2
 	t0=$(date +%s)
 	load0=$(cut -d' ' -f1 /proc/loadavg)
-	# part 6's CPU time, as the host accounts it to the guest's processes
-	"$PY" "$here/bench-hostcpu.py" "$res/console.log" "$kernel" "$out/hostcpu.raw" &
-	hpid=$!
-	GUEST_QUIET=1 GUEST_APPEND="$append" \
-		"$top/scripts/run-guest.sh" uml "$top/tests/bench/guest.sh" "$res" \
-		"${BENCH_TIMEOUT:-2400}" "$kernel" >&2
+	guest_with_cpu uml "$kernel" "${BENCH_TIMEOUT:-2400}" "$append"
 	rc=$?
-	wait $hpid || echo "bench: no host CPU account of the guest (part 6)" >&2
 	echo "bench: guest finished after $(( $(date +%s) - t0 )) s" >&2
 	# the unpatched kernel: the extension area only
 	GUEST_QUIET=1 GUEST_APPEND="bench.KERNEL=base bench.PARTS=ext bench.EXTLEN_KO=$kob" \
@@ -95,8 +133,8 @@ if [ $format_only = 0 ]; then
 fi
 [ -s "$res/bench.raw" ] || { echo "bench: no $res/bench.raw" >&2; exit 1; }
 host=; [ -s "$out/host.raw" ] && host=$out/host.raw
-base=; [ -s "$res-base/bench.raw" ] && base=$res-base/bench.raw
-[ -s "$res-qemu/bench.raw" ] && base="$base $res-qemu/bench.raw"
+base=; [ $bpf = 0 ] && [ -s "$res-base/bench.raw" ] && base=$res-base/bench.raw
+[ $bpf = 0 ] && [ -s "$res-qemu/bench.raw" ] && base="$base $res-qemu/bench.raw"
 hcpu=; [ -s "$out/hostcpu.raw" ] && hcpu=$out/hostcpu.raw
 cat "$res/bench.raw" $base $hcpu > "$out/bench-all.raw"
 "$PY" "$top/tests/bench/format.py" "$out/bench-all.raw" $host > "$out/results.md" || exit 1

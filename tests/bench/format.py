@@ -309,7 +309,9 @@ def main():
 
     # ---- notes -------------------------------------------------------------------
     # ---- part 6: whole-system cost -----------------------------------------
-    p6 = next((r for r in rows if r['kind'] == 'param6'), {})
+    p6 = dict(next((r for r in rows if r['kind'] == 'param6'), {}))
+    # part 9 runs part 6 at its own rate
+    p6.update(next((r for r in rows if r['kind'] == 'param9'), {}))
     sysr = [r for r in rows if r['kind'] == 'sys']
     syscost = {}
     if sysr:
@@ -318,8 +320,10 @@ def main():
         p('')
         p('Each consumer wants a disjoint 10 % of the connections (consumer i: port '
           'BASE+i): queue listeners on queues 1..N, or multicast listeners with a BPF or '
-          'a userspace filter. Guest CPU in the window: the CPU time the host accounted to '
-          'the UML guest\'s processes (its kernel and every guest address space) between '
+          'a userspace filter (part 9: ctevq-trace, a BPF tracer keeping its port\'s ct mark). '
+          'Guest CPU in the window: the CPU time the host accounted to '
+          'the guest (UML: its kernel and every guest address space; qemu: every thread '
+          'of the qemu process) between '
           'two marks the guest prints: the time they ran, not the time they waited for '
           'the host\'s CPU. The same traffic with no consumer ("none") is '
           'subtracted, and the rest divided by the events the consumers wanted; '
@@ -337,12 +341,15 @@ def main():
             if a is None or b is None:
                 return None
             return (b - a) / 1e9
-        for cons in ('1', '4'):
-            for mode in ('idle', 'none', 'queue', 'bpf_filter', 'userspace_filter'):
+        # part 9 (make bench-bpf) tags its rows acct=0|1
+        for tag, cons in [(t, c) for t in sorted({r.get('acct', '') for r in sysr})
+                          for c in ('1', '4')]:
+            for mode in ('idle', 'none', 'queue', 'bpf_tracing', 'bpf_filter', 'userspace_filter'):
                 per, cpu, extra, wanted, lost, conns, wakes = [], [], [], [], [], [], []
                 for rep in sorted({r.get('rep') for r in sysr}):
                     rr = {r['mode']: r for r in sysr
-                          if r.get('rep') == rep and r.get('consumers') == cons}
+                          if r.get('rep') == rep and r.get('consumers') == cons
+                          and r.get('acct', '') == tag}
                     if mode not in rr or 'none' not in rr:
                         continue
                     c = cpu_s(rr[mode])
@@ -353,19 +360,21 @@ def main():
                     cpu.append(c)
                     extra.append(c - c0)
                     wanted.append(w)
-                    lost.append(num(rr[mode].get('enobufs')) + num(rr[mode].get('q_lost')))
+                    lost.append(num(rr[mode].get('enobufs')) + num(rr[mode].get('q_lost'))
+                                + num(rr[mode].get('rb_lost')))
                     conns.append(num(rr[mode].get('conns')))
                     wakes.append(num(rr[mode].get('wakeups')))
                     if mode not in ('idle', 'none') and w:
                         per.append((c - c0) * 1e6 / w)
                 if not cpu:
                     continue
-                syscost[(cons, mode)] = med(per) if per else None
+                syscost[(tag, cons, mode)] = med(per) if per else None
                 wk = fmt(med(wakes), 0) if mode not in ('idle', 'none') else '-'
-                p(f"| {cons} | {mode} | {fmt(med(conns), 0)} | {fmt(med(wanted), 0)} | {wk} "
+                acct = {'': '', '0': ', acct off', '1': ', acct on'}.get(tag, tag)
+                p(f"| {cons}{acct} | {mode} | {fmt(med(conns), 0)} | {fmt(med(wanted), 0)} | {wk} "
                   f"| {fmt(med(lost), 0)} | {fmt(med(cpu) * 1e3)} "
                   f"| {fmt(med(extra) * 1e3) if mode not in ('idle', 'none') else '-'} "
-                  f"| {fmt(syscost[(cons, mode)]) if mode not in ('idle', 'none') else '-'} |")
+                  f"| {fmt(syscost[(tag, cons, mode)]) if mode not in ('idle', 'none') else '-'} |")
         p('')
 
     # ---- part 7: slow consumer -----------------------------------------------
@@ -388,7 +397,7 @@ def main():
         p('| mode | loss-free rate, conns/s (median) | per repetition: held rate, '
           'then the first step that failed (target/achieved, why) |')
         p('|---|---|---|')
-        for mode in ('queue', 'bpf_filter', 'userspace_filter'):
+        for mode in ('queue', 'bpf_tracing', 'bpf_filter', 'userspace_filter'):
             held, desc = [], []
             for rep in sorted({r.get('rep') for r in slow}):
                 rs = [r for r in slow if r.get('rep') == rep and r.get('mode') == mode]
@@ -397,10 +406,13 @@ def main():
                 h, why = 0, 'none failed'
                 for r in rs:
                     reasons = []
-                    if num(r.get('enobufs')) or num(r.get('q_lost')):
-                        reasons.append(f"lost {int(num(r.get('enobufs')) + num(r.get('q_lost')))}")
+                    lost = num(r.get('enobufs')) + num(r.get('q_lost')) + num(r.get('rb_lost'))
+                    if lost:
+                        reasons.append(f"lost {int(lost)}")
                     if num(r.get('backlog')):
                         reasons.append(f"backlog {int(num(r.get('backlog')))} B")
+                    if num(r.get('rb_backlog')):
+                        reasons.append(f"ring backlog {int(num(r.get('rb_backlog')))} records")
                     if num(r.get('achieved_rate')) < 0.95 * num(r.get('target_rate')):
                         reasons.append('generator behind')
                     if reasons:
@@ -472,13 +484,14 @@ def main():
     p(f"bytes_per_entry netns_without_rules={fmt(g0, 0)} netns_with_rules={fmt(g1, 0)}")
     p(f"slab_bytes_per_entry netns_with_rules-netns_without_rules = {fmt(delta)}")
     p(f"ratio conntrack_list_time bind_loop_other_netns/quiet = {r3(r_list)}")
-    for cons in ('1', '4'):
-        q = syscost.get((cons, 'queue'))
-        for other in ('bpf_filter', 'userspace_filter'):
-            if (cons, other) in syscost:
-                p(f"ratio system_cpu_per_wanted_event queue/{other} consumers={cons} = "
-                  f"{r3(ratio(q, syscost[(cons, other)]))}")
-    for other in ('bpf_filter', 'userspace_filter'):
+    for tag, cons in sorted({(k[0], k[1]) for k in syscost}):
+        q = syscost.get((tag, cons, 'queue'))
+        for other in ('bpf_tracing', 'bpf_filter', 'userspace_filter'):
+            if (tag, cons, other) in syscost:
+                p(f"ratio system_cpu_per_wanted_event queue/{other} consumers={cons}"
+                  f"{' acct=on' if tag == '1' else ''} = "
+                  f"{r3(ratio(q, syscost[(tag, cons, other)]))}")
+    for other in ('bpf_tracing', 'bpf_filter', 'userspace_filter'):
         if 'queue' in slowrate and other in slowrate:
             p(f"ratio loss_free_rate slow_consumer queue/{other} = "
               f"{r3(ratio(slowrate['queue'], slowrate[other]))}")
@@ -488,7 +501,32 @@ def main():
         p(f"selection_by_rule {expr.get('rule', '').replace('_', ' ')}: queue stream "
           f"{'equals' if ok else 'differs from'} the selected connections "
           f"(marked={expr.get('marked')} missing={expr.get('missing')} extra={expr.get('extra')})")
+    if param.get('parts') == 'bpf':
+        # make bench-bpf runs part 9 alone: parts 6 and 7 of its rows
+        out = bpf_report(out, param, env, host)
     print('\n'.join(out))
+
+
+def bpf_report(out, param, env, host):
+    body = out[out.index(next(l for l in out if l.startswith('## 6.'))):
+               out.index('## Notes')] if any(l.startswith('## 6.') for l in out) else []
+    body = [l.replace('## 6. ', '## ').replace('## 7. ', '## ') for l in body]
+    head = ['# ct event queue against BPF tracing', '',
+            f"qemu guest (TCG), kernel {env.get('kernel', '?')}, "
+            f"{param.get('reps', '?')} repetitions per measurement, medians shown. "
+            'queue: ctevq-bench-listen bound to queue i (parses every message with '
+            'libnetfilter_conntrack); bpf_tracing: ctevq-trace (fentry on '
+            'nf_ct_deliver_cached_events, fentry and fexit on nf_ct_delete, a BPF ring '
+            'buffer of as many bytes as the listeners\' SO_RCVBUF, which holds more '
+            'events than a socket buffer of that size: the kernel doubles SO_RCVBUF and '
+            'charges each message its whole buffer) keeping ct mark i, which the ruleset '
+            'sets on consumer i\'s connections, with nf_conntrack_events=1 (a tracer '
+            'alone needs it). Only the side-by-side ratios mean something.', '']
+    if host:
+        head += [f"Host: {host.get('nproc')} CPUs, load average {host.get('load_before')} "
+                 f"before and {host.get('load_after')} after the {host.get('guest_seconds')} s "
+                 'guest run.', '']
+    return head + body + [l for l in out if l.startswith('ratio ') and 'bpf_tracing' in l]
 
 
 if __name__ == '__main__':

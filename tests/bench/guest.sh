@@ -36,6 +36,9 @@ SLOW_RATES="5 10 20 40 70 100 150 200 300 400 600"
 SLOW_DUR=4              # part 7: seconds per step
 SLOW_TAIL=0.5           # part 7: seconds after it for the backlog to drain
 EXPR_N=300              # part 8: connections
+BPF_RATE=300            # part 9 (bpf): connections per second
+BPF_SLOW_RATES="100 200 300 400 500 600 800 1000 1300 1600 2000"
+                        # part 9: the slow consumer's ladder (2 vCPUs)
 PARTS="sel pps mem ext list sys slow expr"
 KERNEL=patched          # patched | base (an unpatched kernel: part 4 only)
 EXTLEN_KO=              # tests/bench/ctextlen built for this kernel
@@ -44,10 +47,11 @@ for a in $(cat /proc/cmdline); do
 	bench.*=*)
 		k=${a#bench.}; k=${k%%=*}; v=${a#*=}
 		case $k in
-		REPS|RATE|DUR|STEP_DUR|SAT_DUR|RCVBUF|FLOOD_N|FILL_N|PPS_REPS|EXT_N|LIST_N|LIST_REPS|KERNEL|EXTLEN_KO|PPS_FLOWS|RUNNER|SYS_RATE|SYS_DUR|SYS_TAIL|SYS_RCVBUF|SLOW_WORK|SLOW_DUR|SLOW_TAIL|EXPR_N|NFT)
+		REPS|RATE|DUR|STEP_DUR|SAT_DUR|RCVBUF|FLOOD_N|FILL_N|PPS_REPS|EXT_N|LIST_N|LIST_REPS|KERNEL|EXTLEN_KO|PPS_FLOWS|RUNNER|SYS_RATE|SYS_DUR|SYS_TAIL|SYS_RCVBUF|SLOW_WORK|SLOW_DUR|SLOW_TAIL|EXPR_N|NFT|BPF_RATE)
 			printf -v "$k" %s "$v" ;;
 		STEP_RATES) STEP_RATES=${v//,/ } ;;
 		SLOW_RATES) SLOW_RATES=${v//,/ } ;;
+		BPF_SLOW_RATES) BPF_SLOW_RATES=${v//,/ } ;;
 		PARTS) PARTS=${v//,/ } ;;
 		esac ;;
 	esac
@@ -61,12 +65,13 @@ emit() { echo "$*" | tee -a "$RAW"; }
 G=ctevq-bench-gen
 L=ctevq-bench-listen
 W=$T_WORK
+SYS_TAG= TRACE_OPT=     # part 9: label suffix, ctevq-trace options
 
 part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 emit "param kernel=$KERNEL parts=${PARTS// /,} reps=$REPS rate=$RATE dur=$DUR step_dur=$STEP_DUR sat_dur=$SAT_DUR step_rates=${STEP_RATES// /,} rcvbuf=$RCVBUF ports=$BASE-$WANT want_port=$WANT flood_n=$FLOOD_N pps_reps=$PPS_REPS fill_n=$FILL_N ext_n=$EXT_N list_n=$LIST_N list_reps=$LIST_REPS"
 emit "param2 runner=$RUNNER cpus=$(nproc) pps_flows=$PPS_FLOWS"
-emit "param6 sys_rate=$SYS_RATE sys_dur=$SYS_DUR sys_tail=$SYS_TAIL sys_rcvbuf=$SYS_RCVBUF slow_work_us=$SLOW_WORK slow_rates=${SLOW_RATES// /,} slow_dur=$SLOW_DUR slow_tail=$SLOW_TAIL slow_rcvbuf=$RCVBUF expr_n=$EXPR_N"
+emit "param6 sys_rate=$SYS_RATE sys_dur=$SYS_DUR sys_tail=$SYS_TAIL sys_rcvbuf=$SYS_RCVBUF slow_work_us=$SLOW_WORK slow_rates=${SLOW_RATES// /,} slow_dur=$SLOW_DUR slow_tail=$SLOW_TAIL slow_rcvbuf=$RCVBUF expr_n=$EXPR_N bpf_rate=$BPF_RATE"
 emit "env kernel=$(uname -r) hz=$(getconf CLK_TCK) slabinfo=$([ -r /proc/slabinfo ] && echo yes || echo no) slub_sysfs=$([ -d /sys/kernel/slab ] && echo yes || echo no)"
 
 # Room for part 3 (global knobs, init netns only).
@@ -118,7 +123,8 @@ run_sel() {
 held() {
 	echo "$1" | awk '{
 		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-		exit !(v["enobufs"] == 0 && v["q_lost"] == 0 && v["backlog"] + 0 == 0 &&
+		exit !(v["enobufs"] == 0 && v["q_lost"] == 0 && v["rb_lost"] + 0 == 0 &&
+		       v["backlog"] + 0 == 0 && v["rb_backlog"] + 0 == 0 &&
 		       v["achieved_rate"] >= 0.95 * v["target_rate"]) }'
 }
 
@@ -359,13 +365,18 @@ part_list() {
 # format.py, and "idle" (no traffic) shows what the method reads at rest.
 cpumark() { echo "CTEVQCPU $1" > /dev/console; sleep 0.05; }
 
+# bpf_tracing (part 9): the rules set ct mark i for consumer i's port and
+# the tracer keeps that mark; the netns caches events with no ctnetlink
+# listener (nf_conntrack_events=1), which a tracer alone needs.
 ruleset_cons() {  # MODE CONS
 	local i stmt a=(add table inet f ';' add chain inet f c postrouting 0 ';'
 		add rule inet f c ct state established counter)
 	rule ns1 delete table inet f 2>/dev/null
+	ip netns exec ns1 sysctl -qw net.netfilter.nf_conntrack_events=$([ "$1" = bpf_tracing ] && echo 1 || echo 2)
 	for i in $(seq 0 $(($2 - 1))); do
 		stmt=counter
 		[ "$1" = queue ] && stmt="ctevent $((i + 1))"
+		[ "$1" = bpf_tracing ] && stmt="ct mark set $((i + 1))"
 		a+=(';' add rule inet f c l4proto udp dport $((BASE + i)) $stmt
 		    ';' add rule inet f c l4proto tcp dport $((BASE + i)) $stmt)
 	done
@@ -374,14 +385,15 @@ ruleset_cons() {  # MODE CONS
 
 # start_cons MODE CONS RCVBUF [EXTRA]: CONS listeners, pids in CONS_PIDS
 start_cons() {
-	local i lopt
+	local i lopt prog=$L
 	CONS_PIDS=
 	for i in $(seq 0 $(($2 - 1))); do
 		case $1 in
 		queue) lopt="-q $((i + 1))" ;; userspace_filter) lopt="-m" ;; bpf_filter) lopt="-B" ;;
+		bpf_tracing) prog=ctevq-trace lopt="-m $((i + 1)) $TRACE_OPT" ;;
 		esac
 		rm -f "$W/c$i.rdy"
-		ip netns exec ns1 $L $lopt -p $((BASE + i)) -b "$3" ${4:-} -r "$W/c$i.rdy" \
+		ip netns exec ns1 $prog $lopt -p $((BASE + i)) -b "$3" ${4:-} -r "$W/c$i.rdy" \
 			> "$W/c$i.out" 2> "$W/c$i.err" &
 		CONS_PIDS="$CONS_PIDS $!"
 	done
@@ -404,8 +416,8 @@ stop_cons() {
 	CONS_ST=$(cat "$W"/c*.out 2>/dev/null | awk -v ql=$ql '{
 		for (i = 1; i <= NF; i++) { split($i, kv, "="); t[kv[1]] += kv[2] }
 	} END {
-		printf "received=%d wanted=%d unwanted=%d enobufs=%d wakeups=%d worked=%.3f q_lost=%d\n",
-			t["received"], t["wanted"], t["unwanted"], t["enobufs"], t["wakeups"], t["worked"], ql
+		printf "received=%d wanted=%d unwanted=%d enobufs=%d rb_lost=%d rb_backlog=%d wakeups=%d worked=%.3f q_lost=%d\n",
+			t["received"], t["wanted"], t["unwanted"], t["enobufs"], t["rb_lost"], t["rb_backlog"], t["wakeups"], t["worked"], ql
 	}')
 	rm -f "$W"/c*.out
 }
@@ -417,7 +429,7 @@ run_sys() {  # REP MODE CONS
 	st="received=0 wanted=0 unwanted=0 enobufs=0 worked=0 q_lost=0"
 	case $2 in idle|none) ;; *) start_cons "$2" "$3" "$SYS_RCVBUF" || return 1 ;; esac
 	sleep 0.3
-	local label=sys.$1.$2.$3
+	local label=sys$SYS_TAG.$1.$2.$3
 	cpumark "$label.start"
 	if [ "$2" = idle ]; then
 		sleep "$SYS_DUR"
@@ -428,7 +440,7 @@ run_sys() {  # REP MODE CONS
 	sleep "$SYS_TAIL"
 	cpumark "$label.end"
 	case $2 in idle|none) ;; *) stop_cons "$3"; st=$CONS_ST ;; esac
-	emit "sys rep=$1 mode=$2 consumers=$3 label=$label $gen $st"
+	emit "sys rep=$1 mode=$2 consumers=$3 label=$label${SYS_TAG:+ acct=${SYS_TAG#.acct}} $gen $st"
 }
 
 part_sys() {
@@ -453,28 +465,35 @@ part_sys() {
 # (ENOBUFS or queue lost) or still has a backlog SLOW_TAIL after the
 # traffic, or until the generator falls behind (reported: then the
 # generator, not the consumer, was the limit).
+slow_ladder() {  # REP MODE
+	local rate gen bl line
+	for rate in $SLOW_RATES; do
+		ruleset_cons "$2" 1
+		ct_flush ns1
+		start_cons "$2" 1 "$RCVBUF" "-w $SLOW_WORK" || return
+		sleep 0.3
+		gen=$(ip netns exec ns1 $G conns 192.0.2.2 $BASE $NPORTS "$rate" "$SLOW_DUR")
+		sleep "$SLOW_TAIL"
+		# bytes still queued on the consumer's socket (its port id
+		# is its pid): a backlog that grows is a loss deferred
+		# (the tracer has no socket: it reports what its ring buffer
+		# still held when stopped, rb_backlog)
+		bl=$(ip netns exec ns1 awk -v p="${CONS_PIDS# }" \
+			'$3 == p { print $5 }' /proc/net/netlink)
+		stop_cons 1
+		line="slow rep=$1 mode=$2 target_rate=$rate $gen $CONS_ST backlog=${bl:-0}"
+		emit "$line"
+		held "$line" || return
+	done
+}
+
 part_slow() {
 	emit "# part 7: slow consumer"
 	mk_pair || exit 1
 	start_server || exit 1
 	for rep in $(seq "$REPS"); do
 		for mode in queue bpf_filter userspace_filter; do
-			for rate in $SLOW_RATES; do
-				ruleset_cons $mode 1
-				ct_flush ns1
-				start_cons $mode 1 "$RCVBUF" "-w $SLOW_WORK" || break
-				sleep 0.3
-				gen=$(ip netns exec ns1 $G conns 192.0.2.2 $BASE $NPORTS "$rate" "$SLOW_DUR")
-				sleep "$SLOW_TAIL"
-				# bytes still queued on the consumer's socket (its port id
-				# is its pid): a backlog that grows is a loss deferred
-				bl=$(ip netns exec ns1 awk -v p="${CONS_PIDS# }" \
-					'$3 == p { print $5 }' /proc/net/netlink)
-				stop_cons 1
-				line="slow rep=$rep mode=$mode target_rate=$rate $gen $CONS_ST backlog=${bl:-0}"
-				emit "$line"
-				held "$line" || break
-			done
+			slow_ladder "$rep" $mode
 		done
 	done
 	stop_server
@@ -516,6 +535,46 @@ part_expr() {
 	kill $SRV 2>/dev/null; wait $SRV 2>/dev/null
 }
 
+# ---- part 9: BPF tracing (make bench-bpf, the qemu guest) -----------------------
+# Part 6 and part 7 with queue listeners against ctevq-trace (fentry/fexit on
+# the conntrack event path, ring buffer), the tracer keeping its port's
+# ct mark; then part 6 again with counters and timestamps on (acct,
+# tstamp: the queue's messages carry them, the tracer reads them).
+part_bpf() {
+	emit "# part 9: BPF tracing"
+	command -v ctevq-trace > /dev/null || { emit "bpf skipped=no_tracer"; return; }
+	mk_pair || exit 1
+	start_server || exit 1
+	ruleset_cons none 1
+	ip netns exec ns1 $G conns 192.0.2.2 $BASE $NPORTS 300 1 > /dev/null
+	local acct rep cons mode
+	SYS_RATE=$BPF_RATE
+	emit "param9 sys_rate=$SYS_RATE slow_rates=${BPF_SLOW_RATES// /,}"
+	for acct in 0 1; do
+		ip netns exec ns1 sysctl -qw net.netfilter.nf_conntrack_acct=$acct \
+			net.netfilter.nf_conntrack_timestamp=$acct
+		SYS_TAG=.acct$acct
+		TRACE_OPT=$([ $acct = 1 ] && echo -a)
+		for rep in $(seq "$REPS"); do
+			for cons in 1 4; do
+				for mode in idle none queue bpf_tracing; do
+					run_sys "$rep" $mode $cons
+				done
+			done
+		done
+	done
+	SYS_TAG= TRACE_OPT=
+	ip netns exec ns1 sysctl -qw net.netfilter.nf_conntrack_acct=0 \
+		net.netfilter.nf_conntrack_timestamp=0
+	SLOW_RATES=$BPF_SLOW_RATES
+	for rep in $(seq "$REPS"); do
+		for mode in queue bpf_tracing; do
+			slow_ladder "$rep" $mode
+		done
+	done
+	stop_server
+}
+
 part sel && part_sel
 part pps && part_pps
 part mem && part_mem
@@ -524,6 +583,7 @@ part list && part_list
 part sys && part_sys
 part slow && part_slow
 part expr && part_expr
+part bpf && part_bpf
 cleanup_ns
 emit "done"
 exit 0
