@@ -180,7 +180,7 @@ static int write_ready(const char *ready)
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG || getenv("CTEVQ_TRACE_QUIET"))
+	if (level == LIBBPF_DEBUG)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }

@@ -104,7 +104,6 @@ static __always_inline void emit(struct nf_conn *ct, __u32 events)
 		return;
 	}
 	__builtin_memset(r, 0, sizeof(*r));
-	r->ts = bpf_ktime_get_ns();
 	r->events = events;
 	if (events & (1 << IPCT_DESTROY))
 		r->type = CTEVQ_TRACE_DESTROY;
@@ -180,12 +179,12 @@ static __always_inline void deliver(struct nf_conn *ct)
 /* nf_ct_delete() is about to mark CT dying: claim its DESTROY */
 static __always_inline bool claim_destroy(struct nf_conn *ct)
 {
+	unsigned long status = BPF_CORE_READ(ct, status);
 	struct nf_conntrack_ecache *e;
 	__u64 key = (__u64)ct;
 	__u8 one = 1;
 
-	if ((BPF_CORE_READ(ct, status) & IPS_DYING) ||
-	    !(BPF_CORE_READ(ct, status) & IPS_CONFIRMED) || !selected(ct))
+	if ((status & IPS_DYING) || !(status & IPS_CONFIRMED) || !selected(ct))
 		return false;
 	/* nf_conntrack_eventmask_report(): no cache extension, no event */
 	e = ecache(ct);

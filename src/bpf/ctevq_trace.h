@@ -10,7 +10,6 @@ enum ctevq_trace_type {
 };
 
 struct ctevq_trace_rec {
-	__u64 ts;		/* bpf_ktime_get_ns() */
 	__u64 packets[2];	/* acct: original, reply (with -a) */
 	__u64 bytes[2];
 	__u64 start, stop;	/* timestamp extension (with -a) */
