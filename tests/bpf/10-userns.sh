@@ -38,6 +38,8 @@ for p in (40001, 40002, 40003):
         s.sendto(b"x", ("127.0.0.1", d))
         s.close()
 '
+# the control of the stream's absence of port 7002: its entries exist
+conntrack -L -p udp --dport 7002 2>/dev/null | wc -l > "$U/c7002"
 conntrack -D -p udp > /dev/null 2>&1
 wait $lp
 echo $? > "$U/q.rc"
@@ -54,6 +56,7 @@ echo "$norm" | sed 's/^/    /'
 want="ipv4 17 127.0.0.1:40001->127.0.0.1:7001: new destroy
 ipv4 17 127.0.0.1:40002->127.0.0.1:7001: new destroy
 ipv4 17 127.0.0.1:40003->127.0.0.1:7001: new destroy"
+expect userns_unwanted_entries_exist 3 "$(cat "$U/c7002" 2>/dev/null)"
 expect userns_queue_stream "$want" "$norm"
 err=$(cat "$U/trace.err" 2>/dev/null)
 echo "    tracer: exit $(cat "$U/trace.rc" 2>/dev/null): $(echo "$err" | tail -n 1)"

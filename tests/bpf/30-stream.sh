@@ -29,10 +29,16 @@ wait $SERVER_PID
 udp_server ns2 7100 4
 for i in 1 2 3 4; do udp_xchg ns1 192.0.2.2 7100 > /dev/null || fail setup "udp $i"; done
 wait $SERVER_PID
-# not wanted: refused and unanswered
-tcp_conn ns1 192.0.2.2 7101 > /dev/null 2>&1
+# not wanted: a TCP connection and an unanswered UDP flow to port 7101
+tcp_server ns2 7101 1
+tcp_conn ns1 192.0.2.2 7101 > /dev/null || fail setup "tcp 7101"
+wait $SERVER_PID
 flows 7101 1
 sleep 0.5
+# the control of the absence below: both unwanted entries exist
+n7101=$(ip netns exec ns1 conntrack -L 2>/dev/null | grep -c 'dport=7101 ')
+[ "$n7101" -ge 2 ] && ok unwanted_connections_exist ||
+	fail unwanted_connections_exist "$n7101 entries to port 7101"
 ct_flush ns1
 sleep 0.5
 stop_listeners
