@@ -57,6 +57,20 @@ guest_with_cpu() {
 	return $rc
 }
 
+# guest_done RC LOAD_BEFORE T0: the host's load beside the timings in
+# $out/host.raw; a failed or incomplete guest run said, and fatal only when
+# it left no results at all
+guest_done() {
+	echo "host nproc=$(nproc) load_before=$2 load_after=$(cut -d' ' -f1 /proc/loadavg) guest_seconds=$(( $(date +%s) - $3 ))" > "$out/host.raw"
+	if [ "$1" != 0 ] || ! grep -qx done "$res/bench.raw" 2>/dev/null; then
+		echo "bench: the guest run failed or is incomplete; last output:" >&2
+		tail -n 20 "$res/output.log" >&2 2>/dev/null
+		[ -s "$res/bench.raw" ] || return 1
+		echo "bench: formatting the partial results" >&2
+	fi
+	return 0
+}
+
 # --bpf: part 9 alone, on the qemu guest
 bench_bpf() {
 	local kernel=${QEMU_KERNEL:-$B/qemu-bpf/arch/x86/boot/bzImage} append t0 load0 rc
@@ -70,13 +84,7 @@ bench_bpf() {
 	load0=$(cut -d' ' -f1 /proc/loadavg)
 	guest_with_cpu qemu "$kernel" "${BENCH_TIMEOUT:-3000}" "$append"
 	rc=$?
-	echo "host nproc=$(nproc) load_before=$load0 load_after=$(cut -d' ' -f1 /proc/loadavg) guest_seconds=$(( $(date +%s) - t0 ))" > "$out/host.raw"
-	if [ $rc != 0 ] || ! grep -qx done "$res/bench.raw" 2>/dev/null; then
-		echo "bench: the guest run failed or is incomplete; last output:" >&2
-		tail -n 20 "$res/output.log" >&2 2>/dev/null
-		[ -s "$res/bench.raw" ] || return 1
-		echo "bench: formatting the partial results" >&2
-	fi
+	guest_done "$rc" "$load0" "$t0"
 }
 
 mkdir -p "$out"
@@ -123,13 +131,7 @@ elif [ $format_only = 0 ]; then
 		echo "bench: no qemu kernel at $qk: the SMP packet-path line is left out" >&2
 	fi
 	# timings in the guest follow the host's load: record it beside them
-	echo "host nproc=$(nproc) load_before=$load0 load_after=$(cut -d' ' -f1 /proc/loadavg) guest_seconds=$(( $(date +%s) - t0 ))" > "$out/host.raw"
-	if [ $rc != 0 ] || ! grep -qx done "$res/bench.raw" 2>/dev/null; then
-		echo "bench: the guest run failed or is incomplete; last output:" >&2
-		tail -n 20 "$res/output.log" >&2 2>/dev/null
-		[ -s "$res/bench.raw" ] || exit 1
-		echo "bench: formatting the partial results" >&2
-	fi
+	guest_done "$rc" "$load0" "$t0" || exit 1
 fi
 [ -s "$res/bench.raw" ] || { echo "bench: no $res/bench.raw" >&2; exit 1; }
 host=; [ -s "$out/host.raw" ] && host=$out/host.raw
