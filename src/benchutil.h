@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Timing helpers shared by the bench consumers (ctevq-bench-listen,
+ * Helpers shared by the bench programs (ctevq-bench-listen, -gen, -scale,
  * ctevq-trace).
  */
 #ifndef CTEVQ_BENCHUTIL_H
@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <time.h>
 #include <sys/time.h>
 
@@ -40,6 +41,31 @@ static inline double bench_work(long us, volatile sig_atomic_t *stop)
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !*stop)
 		;
 	return now_mono() - t0;
+}
+
+/*
+ * Create PATH (if not NULL) once the program is ready, atomically (a
+ * rename), so that a script waiting for it never reads it half written.
+ * Returns 0, or -1 with errno set.
+ */
+static inline int bench_ready(const char *path)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (!path)
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	if (fputs("ready\n", f) < 0) {
+		fclose(f);
+		return -1;
+	}
+	if (fclose(f) || rename(tmp, path))
+		return -1;
+	return 0;
 }
 
 #endif /* CTEVQ_BENCHUTIL_H */

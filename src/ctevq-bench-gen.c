@@ -41,6 +41,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "benchutil.h"
+
 #define PROG "ctevq-bench-gen"
 #define MAXPORTS 64
 
@@ -50,14 +52,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void die(const char *what)
@@ -75,19 +69,6 @@ static struct sockaddr_in addr_of(const char *ip, int port)
 		exit(2);
 	}
 	return a;
-}
-
-static void write_ready(const char *path)
-{
-	char tmp[4096];
-	FILE *f;
-
-	if (!path)
-		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f || fputs("ready\n", f) < 0 || fclose(f) || rename(tmp, path))
-		die("ready file");
 }
 
 static void signals(void)
@@ -126,7 +107,8 @@ static int cmd_server(int base, int nports, const char *ready)
 		pfd[2 * i] = (struct pollfd){ .fd = u, .events = POLLIN };
 		pfd[2 * i + 1] = (struct pollfd){ .fd = t, .events = POLLIN };
 	}
-	write_ready(ready);
+	if (bench_ready(ready) < 0)
+		die("ready file");
 	while (!stop) {
 		if (poll(pfd, 2 * nports, 1000) <= 0)
 			continue;
@@ -221,13 +203,13 @@ static int cmd_conns(const char *ip, int base, int nports, double rate,
 	if (nports < 1 || rate <= 0 || secs <= 0)
 		return 2;
 	signals();
-	t0 = now();
+	t0 = now_mono();
 	end = t0 + secs;
 	while (!stop) {
 		/* the i-th connection is due at t0 + i / rate */
 		double due = t0 + i / rate;
 
-		t = now();
+		t = now_mono();
 		if (due >= end || t >= end)
 			break;
 		if (due > t) {
@@ -251,7 +233,7 @@ static int cmd_conns(const char *ip, int base, int nports, double rate,
 		}
 		i++;
 	}
-	t = now() - t0;
+	t = now_mono() - t0;
 	printf("conns=%lu udp=%lu tcp=%lu failed=%lu elapsed=%.3f achieved_rate=%.1f\n",
 	       i, udp, tcp, fail, t, i / t);
 	return 0;
@@ -269,7 +251,8 @@ static int cmd_sink(int port, const char *ready)
 	signals();
 	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0)
 		die("sink socket");
-	write_ready(ready);
+	if (bench_ready(ready) < 0)
+		die("ready file");
 	n = recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
 	if (n > 0)
 		sendto(s, buf, n, 0, (struct sockaddr *)&from, fl);
@@ -302,14 +285,14 @@ static int cmd_flood(const char *ip, int port, long count)
 	 * says so), so that the timed packets find it already subscribed */
 	send(s, buf, 16, 0);
 	nanosleep(&pause, NULL);
-	t0 = now();
+	t0 = now_mono();
 	for (long i = 0; i < count; i++) {
 		if (send(s, buf, 16, 0) == 16)
 			sent++;
 		else
 			errs++;
 	}
-	t = now() - t0;
+	t = now_mono() - t0;
 	printf("sent=%ld errors=%ld elapsed=%.6f pps=%.1f\n", sent, errs, t,
 	       count / t);
 	return 0;

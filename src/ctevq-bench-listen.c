@@ -136,38 +136,6 @@ static int attach_bpf(int fd, uint16_t port)
 			  sizeof(fprog));
 }
 
-static int bind_queue(struct mnl_socket *nl, uint16_t num, bool destroy_only)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	static char rx[65536];
-	struct nlmsghdr *nlh;
-	uint32_t seq = (uint32_t)time(NULL);
-	uint32_t portid = mnl_socket_get_portid(nl);
-	int n;
-
-	nlh = nfnl_msg_put(buf, (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_EVQ_CFG,
-			   NLM_F_REQUEST | NLM_F_ACK, seq, AF_UNSPEC, 0);
-	mnl_attr_put_u16(nlh, CTA_EVQ_NUM, htons(num));
-	mnl_attr_put_u8(nlh, CTA_EVQ_CMD, CTNL_EVQ_CMD_BIND);
-	if (destroy_only)
-		mnl_attr_put_u32(nlh, CTA_EVQ_EVENTS, htonl(CTNL_EVQ_EV_DESTROY));
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return errno;
-	for (;;) {
-		n = mnl_socket_recvfrom(nl, rx, sizeof(rx));
-		if (n < 0)
-			return errno;
-		for (nlh = (struct nlmsghdr *)rx; mnl_nlmsg_ok(nlh, n);
-		     nlh = mnl_nlmsg_next(nlh, &n)) {
-			const char *msg;
-
-			if (nlh->nlmsg_type == NLMSG_ERROR &&
-			    nlh->nlmsg_seq == seq && nlh->nlmsg_pid == portid)
-				return nl_ack_error(nlh, &msg);
-		}
-	}
-}
-
 static void handle_msg(const struct nlmsghdr *nlh)
 {
 	struct nf_conntrack *ct;
@@ -274,7 +242,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (queue >= 0) {
-		int err = bind_queue(nl, queue, destroy_only);
+		int err = evq_cfg(nl, queue, CTNL_EVQ_CMD_BIND,
+				  destroy_only ? CTNL_EVQ_EV_DESTROY : 0);
 
 		if (err) {
 			fprintf(stderr, PROG ": bind queue %d: %s\n", queue,
@@ -300,16 +269,9 @@ int main(int argc, char **argv)
 	}
 
 	getrusage(RUSAGE_SELF, &r0);
-	if (ready) {
-		char tmp[4096];
-		FILE *f;
-
-		snprintf(tmp, sizeof(tmp), "%s.tmp", ready);
-		f = fopen(tmp, "w");
-		if (!f || fputs("ready\n", f) < 0 || fclose(f) || rename(tmp, ready)) {
-			perror(PROG ": ready file");
-			return 1;
-		}
+	if (bench_ready(ready) < 0) {
+		perror(PROG ": ready file");
+		return 1;
 	}
 	if (timeout >= 0)
 		deadline = now_mono() + timeout;

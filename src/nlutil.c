@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
+#include "ctevq_uapi.h"
 #include "nlutil.h"
 
 const char *nl_errname(int err)
@@ -79,4 +81,38 @@ const char *tcp_state_name(uint8_t s)
 		return names[s];
 	snprintf(buf, sizeof(buf), "%u", s);
 	return buf;
+}
+
+int evq_cfg(struct mnl_socket *nl, uint16_t num, uint8_t cmd, uint32_t events)
+{
+	static uint32_t seq;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	static char rx[65536];
+	uint32_t portid = mnl_socket_get_portid(nl);
+	struct nlmsghdr *nlh;
+	int n;
+
+	if (!seq)
+		seq = (uint32_t)time(NULL);
+	nlh = nfnl_msg_put(buf, (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_EVQ_CFG,
+			   NLM_F_REQUEST | NLM_F_ACK, ++seq, AF_UNSPEC, 0);
+	mnl_attr_put_u16(nlh, CTA_EVQ_NUM, htons(num));
+	mnl_attr_put_u8(nlh, CTA_EVQ_CMD, cmd);
+	if (events)
+		mnl_attr_put_u32(nlh, CTA_EVQ_EVENTS, htonl(events));
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return errno;
+	for (;;) {
+		n = mnl_socket_recvfrom(nl, rx, sizeof(rx));
+		if (n < 0)
+			return errno;
+		for (nlh = (struct nlmsghdr *)rx; mnl_nlmsg_ok(nlh, n);
+		     nlh = mnl_nlmsg_next(nlh, &n)) {
+			const char *msg;
+
+			if (nlh->nlmsg_type == NLMSG_ERROR &&
+			    nlh->nlmsg_seq == seq && nlh->nlmsg_pid == portid)
+				return nl_ack_error(nlh, &msg);
+		}
+	}
 }

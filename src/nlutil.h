@@ -31,4 +31,13 @@ struct nlmsghdr *nfnl_msg_put(void *buf, uint16_t type, uint16_t flags,
  */
 const char *tcp_state_name(uint8_t s);
 
+struct mnl_socket;
+
+/*
+ * Send one IPCTNL_MSG_CT_EVQ_CFG request (CMD on queue NUM; EVENTS, the
+ * CTNL_EVQ_EV_* mask, only when nonzero) and wait for its ack, skipping
+ * any event that arrives first.  Returns 0 or the positive errno.
+ */
+int evq_cfg(struct mnl_socket *nl, uint16_t num, uint8_t cmd, uint32_t events);
+
 #endif /* CTEVQ_NLUTIL_H */
