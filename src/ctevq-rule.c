@@ -11,6 +11,10 @@
  *   flush chain FAMILY TABLE CHAIN
  *   add rule FAMILY TABLE CHAIN EXPR...
  *   list counters FAMILY TABLE
+ *   commit                  (ends a batch: the next command starts another)
+ *
+ * -n N runs the commands N times and prints the mean time of each batch
+ * (sent to all acks in), for make bench-scale.
  */
 #define _GNU_SOURCE
 #include <endian.h>
@@ -36,6 +40,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include "ctevq_uapi.h"
 #include "nlutil.h"
+#include "benchutil.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -67,6 +72,11 @@ static int first_line;
 static bool dry_run;		/* syntax check pass: build, never send */
 static int failed;
 
+/* -n: the time of each batch of a round, summed over the rounds */
+#define MAX_TIMED 64
+static double batch_s[MAX_TIMED];
+static int batch_idx;
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -78,6 +88,8 @@ static void usage(FILE *f)
 "  flush chain FAMILY TABLE CHAIN\n"
 "  add rule FAMILY TABLE CHAIN EXPR...\n"
 "  list counters FAMILY TABLE\n"
+"  commit                  (ends a batch)\n"
+"Options: -n N  run the commands N times, print each batch's mean time\n"
 "FAMILY: ip ip6 inet bridge netdev arp\n"
 "HOOK: prerouting input forward output postrouting ingress egress\n"
 "EXPR: ct state S[,S...] | ct event set E[,E...] | ct mark set N |\n"
@@ -626,6 +638,11 @@ static bool is_list(const struct cmd *c)
 	return !strcmp(c->tok[0], "list");
 }
 
+static bool is_commit(const struct cmd *c)
+{
+	return c->ntok == 1 && !strcmp(c->tok[0], "commit");
+}
+
 /* ---- ack handling ---- */
 
 static void report_error(int line, const struct nlmsghdr *nlh)
@@ -643,11 +660,13 @@ static void flush_batch(void)
 	static char rx[65536];
 	int expected, got = 0;
 	bool *seen;
+	double t0;
 
 	if (!nmsgs)
 		return;
 	put_batch_marker(NFNL_MSG_BATCH_END, first_line);
 	expected = nmsgs - 2;	/* acks for all but BEGIN/END */
+	t0 = now_mono();
 
 	if (mnl_socket_sendto(nl, batch, batch_len) < 0) {
 		fprintf(stderr, PROG ": line %d: sendto: %s (%s)\n", first_line,
@@ -705,6 +724,9 @@ static void flush_batch(void)
 		failed = 1;
 	}
 	free(seen);
+	if (batch_idx < MAX_TIMED)
+		batch_s[batch_idx] += now_mono() - t0;
+	batch_idx++;
 
 	seq_base += nmsgs;
 	nmsgs = 0;
@@ -881,6 +903,8 @@ static void read_file(const char *path)
 
 static void validate(const struct cmd *c)
 {
+	if (is_commit(c))
+		return;
 	if (c->ntok < 2)
 		syntax_error(c, "incomplete command '%s'", c->tok[0]);
 	if (is_list(c)) {
@@ -896,11 +920,18 @@ int main(int argc, char **argv)
 	char **toks;
 	int ntok = 0, cmdno = 1, opt, i;
 	int sz = 16 * 1024 * 1024;
+	long long rounds = 1, round;
 
-	while ((opt = getopt(argc, argv, "+f:h")) != -1) {
+	while ((opt = getopt(argc, argv, "+f:n:h")) != -1) {
 		switch (opt) {
 		case 'f':
 			read_file(optarg);
+			break;
+		case 'n':
+			if (!parse_num(optarg, 1, 100000000, &rounds)) {
+				fprintf(stderr, PROG ": bad -n '%s'\n", optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -951,7 +982,7 @@ int main(int argc, char **argv)
 	dry_run = true;
 	for (i = 0; i < ncmds; i++) {
 		validate(&cmds[i]);
-		if (is_list(&cmds[i]))
+		if (is_list(&cmds[i]) || is_commit(&cmds[i]))
 			continue;
 		start_batch(cmds[i].line);
 		build_cmd(&cmds[i]);
@@ -982,21 +1013,32 @@ int main(int argc, char **argv)
 	/* pass 2: consecutive table/chain/rule commands form one batch */
 	nmsgs = 0;
 	batch_len = 0;
-	for (i = 0; i < ncmds; i++) {
-		const struct cmd *c = &cmds[i];
+	for (round = 0; round < rounds && !failed; round++) {
+		batch_idx = 0;
+		for (i = 0; i < ncmds; i++) {
+			const struct cmd *c = &cmds[i];
 
-		if (is_list(c)) {
-			flush_batch();
-			list_counters(c);
-			continue;
+			if (is_commit(c)) {
+				flush_batch();
+				continue;
+			}
+			if (is_list(c)) {
+				flush_batch();
+				list_counters(c);
+				continue;
+			}
+			if (nmsgs && batch_len + CMD_RESERVE + c->ntok * 512 > BATCH_SIZE)
+				flush_batch();
+			if (!nmsgs)
+				start_batch(c->line);
+			build_cmd(c);
 		}
-		if (nmsgs && batch_len + CMD_RESERVE + c->ntok * 512 > BATCH_SIZE)
-			flush_batch();
-		if (!nmsgs)
-			start_batch(c->line);
-		build_cmd(c);
+		flush_batch();
 	}
-	flush_batch();
+	if (rounds > 1 && !failed)
+		for (i = 0; i < batch_idx && i < MAX_TIMED; i++)
+			printf("batch=%d rounds=%lld us=%.2f\n", i + 1, rounds,
+			       batch_s[i] * 1e6 / rounds);
 
 	mnl_socket_close(nl);
 	return failed ? 1 : 0;
