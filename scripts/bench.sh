@@ -43,19 +43,7 @@ for a in "$@"; do
 	esac
 done
 
-# guest_with_cpu RUNNER KERNEL TIMEOUT APPEND: tests/bench/guest.sh in $res,
-# with the CPU time the host accounts to the guest at its marks (parts 6
-# and 9) in $out/hostcpu.raw; the guest run's status
-guest_with_cpu() {
-	local hpid rc
-	"$PY" "$here/bench-hostcpu.py" "$res/console.log" "$2" "$out/hostcpu.raw" &
-	hpid=$!
-	GUEST_QUIET=1 GUEST_APPEND="$4" \
-		"$top/scripts/run-guest.sh" "$1" "$top/tests/bench/guest.sh" "$res" "$3" "$2" >&2
-	rc=$?
-	wait $hpid || echo "bench: no host CPU account of the guest (parts 6 and 9)" >&2
-	return $rc
-}
+. "$here/bench-lib.sh"
 
 # guest_done RC LOAD_BEFORE T0: the host's load beside the timings in
 # $out/host.raw; a failed or incomplete guest run said, and fatal only when
@@ -82,7 +70,8 @@ bench_bpf() {
 	echo "bench: running the qemu guest..." >&2
 	t0=$(date +%s)
 	load0=$(cut -d' ' -f1 /proc/loadavg)
-	guest_with_cpu qemu "$kernel" "${BENCH_TIMEOUT:-3000}" "$append"
+	guest_with_cpu qemu "$kernel" "${BENCH_TIMEOUT:-3000}" "$append" \
+		"$top/tests/bench/guest.sh" "$res" "$out/hostcpu.raw"
 	rc=$?
 	guest_done "$rc" "$load0" "$t0"
 }
@@ -95,14 +84,6 @@ elif [ $format_only = 0 ]; then
 	[ -x "$kernel" ] || { echo "bench: no UML kernel at $kernel (make kernel)" >&2; exit 1; }
 	make -s -C "$top/src" O="$B" all bench || exit 1
 	# the extension-area reader, built for each kernel
-	kcc=${KCC:-gcc}
-	extko() {  # KERNEL_SOURCE BUILD_DIR OUT
-		rm -rf "$3"; mkdir -p "$3"; cp "$top"/tests/bench/ctextlen/* "$3"/
-		# the compiler the kernel was built with, or kbuild rebuilds it all
-		make -s -C "$1" O="$2" ARCH=um CC="$kcc" modules >/dev/null &&
-		make -s -C "$1" O="$2" ARCH=um CC="$kcc" M="$3" modules >/dev/null &&
-			echo "$3/ctextlen.ko"
-	}
 	ko=$(extko "$B/linux-dev" "$B/uml" "$out/ctextlen-patched") || exit 1
 	kob=$(extko "$B/linux" "$B/uml-base" "$out/ctextlen-base") || exit 1
 	append="bench.EXTLEN_KO=$ko ${BENCH_APPEND:-}"
@@ -112,7 +93,8 @@ elif [ $format_only = 0 ]; then
 	echo "bench: running the guests..." >&2
 	t0=$(date +%s)
 	load0=$(cut -d' ' -f1 /proc/loadavg)
-	guest_with_cpu uml "$kernel" "${BENCH_TIMEOUT:-2400}" "$append"
+	guest_with_cpu uml "$kernel" "${BENCH_TIMEOUT:-2400}" "$append" \
+		"$top/tests/bench/guest.sh" "$res" "$out/hostcpu.raw"
 	rc=$?
 	echo "bench: guest finished after $(( $(date +%s) - t0 )) s" >&2
 	# the unpatched kernel: the extension area only
