@@ -19,7 +19,8 @@ QEMUKO   := $(B)/qemu-debug/net/netfilter/nft_ctevent.ko
 TOOLS    := $(B)/bin/ctevq-listen $(B)/bin/ctevq-rule
 
 .PHONY: all kernel kernel-base kernel-bpf kernel-debug kernel-qemu tools check-bpf bench-bpf check check-debug check-debug-smp check-uml \
-	check-qemu demo series series-check bench kernel-suites clean distclean setup setup-bpf
+	check-qemu demo series series-check bench kernel-suites clean distclean setup setup-bpf \
+	setup-bench bench-scale
 
 all: kernel tools
 
@@ -29,6 +30,8 @@ setup:
 	@scripts/setup.sh
 setup-bpf:
 	@scripts/setup.sh $(TOP)/.ci/packages-bpf
+setup-bench:
+	@scripts/setup.sh $(TOP)/.ci/packages-bench
 $(KSRC)/.git $(TOOLS): | setup
 
 $(KSRC)/.git:
@@ -164,3 +167,8 @@ bench-bpf: kernel-bpf tools $(TRACE)
 # Benchmark (numbers from UML are only meaningful as ratios); not part of check.
 bench: kernel kernel-base $(QEMUB) tools
 	KCC="$(KCC)" QEMU_KERNEL=$(QEMUB) scripts/bench.sh
+
+# How the cost grows with queues, entries, netns, subscriptions; not part of
+# check.
+bench-scale: kernel tools | setup-bench
+	KCC="$(KCC)" scripts/bench-scale.sh
