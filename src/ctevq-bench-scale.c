@@ -3,10 +3,12 @@
  * ctevq-bench-scale: the queue side of make bench-scale
  * (tests/bench/scale.sh).
  *
- *   listen [-s] [-b BYTES] [-r READY] FIRST LAST
+ *   listen [-s] [-b BYTES] [-r READY] [-n PREFIX,COUNT] FIRST LAST
  *       bind the queues FIRST..LAST, on one socket or, with -s, one socket
- *       per queue; then read every socket (epoll) until SIGTERM, counting
- *       the messages; prints
+ *       per queue; with -n, queue FIRST in each of the netns
+ *       /run/netns/PREFIX1..PREFIXCOUNT, one socket each, so that one
+ *       process listens in all of them; then read every socket (epoll)
+ *       until SIGTERM, counting the messages; prints
  *       queues=N sockets=S bind_seconds=T received=R new=A update=B
  *       destroy=C enobufs=E
  *   multicast [-b BYTES] [-r READY] N
@@ -24,6 +26,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -60,7 +64,7 @@ static void on_signal(int sig)
 static void __attribute__((noreturn)) usage(int rc)
 {
 	fprintf(rc ? stderr : stdout,
-"Usage: " PROG " listen [-s] [-b BYTES] [-r READY] FIRST LAST\n"
+"Usage: " PROG " listen [-s] [-b BYTES] [-r READY] [-n PREFIX,COUNT] FIRST LAST\n"
 "       " PROG " multicast [-b BYTES] [-r READY] N\n"
 "       " PROG " sockets [-b BYTES] [-r READY] N\n"
 "       " PROG " bindloop QUEUE N\n");
@@ -196,6 +200,7 @@ static int open_socks(struct mnl_socket **socks, long n, long rcvbuf)
 
 struct opts {
 	bool per_queue;		/* -s */
+	const char *netns;	/* -n PREFIX,COUNT */
 	long rcvbuf;		/* -b */
 	const char *ready;	/* -r */
 };
@@ -216,10 +221,51 @@ static void parse_opts(int argc, char **argv, const char *optstring,
 		case 'r':
 			o->ready = optarg;
 			break;
+		case 'n':
+			o->netns = optarg;
+			break;
 		default:
 			usage(2);
 		}
 	}
+}
+
+/* socket i of @socks in the netns /run/netns/PREFIX<i+1>; the caller's
+ * netns again afterwards
+ */
+static void netns_socks(struct mnl_socket **socks, const char *prefix,
+			long n, long rcvbuf, int ep)
+{
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	if (self < 0) {
+		perror(PROG ": /proc/self/ns/net");
+		exit(1);
+	}
+	for (long i = 0; i < n; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+		char path[4096];
+		int fd;
+
+		snprintf(path, sizeof(path), "/run/netns/%s%ld", prefix, i + 1);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+			fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+			exit(1);
+		}
+		close(fd);
+		socks[i] = open_sock(rcvbuf);
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, mnl_socket_get_fd(socks[i]),
+			      &ev) < 0) {
+			perror(PROG ": epoll_ctl");
+			exit(1);
+		}
+	}
+	if (setns(self, CLONE_NEWNET) < 0) {
+		perror(PROG ": setns");
+		exit(1);
+	}
+	close(self);
 }
 
 static int cmd_listen(int argc, char **argv)
@@ -228,10 +274,11 @@ static int cmd_listen(int argc, char **argv)
 	struct counts c = { 0 };
 	struct opts o = { 0 };
 	long first, last, nsocks;
+	char *prefix = NULL;
 	double t0, bind_s;
 	int ep;
 
-	parse_opts(argc, argv, "sb:r:", &o);
+	parse_opts(argc, argv, "sb:r:n:", &o);
 	if (argc - optind != 2)
 		usage(2);
 	first = parse_num(argv[optind], NQUEUES - 1);
@@ -239,13 +286,27 @@ static int cmd_listen(int argc, char **argv)
 	if (last < first)
 		usage(2);
 	nsocks = o.per_queue ? last - first + 1 : 1;
+	if (o.netns) {
+		const char *comma = strrchr(o.netns, ',');
+
+		if (!comma || last != first)
+			usage(2);
+		nsocks = parse_num(comma + 1, NQUEUES);
+		prefix = strndup(o.netns, comma - o.netns);
+	}
 	fd_room(nsocks);
 	signals();
 
 	t0 = now_mono();
-	ep = open_socks(socks, nsocks, o.rcvbuf);
-	for (long q = first; q <= last; q++) {
-		int err = evq_cfg(socks[o.per_queue ? q - first : 0], q,
+	if (prefix) {
+		ep = open_socks(socks, 0, 0);
+		netns_socks(socks, prefix, nsocks, o.rcvbuf, ep);
+	} else {
+		ep = open_socks(socks, nsocks, o.rcvbuf);
+	}
+	for (long i = 0; i < (prefix ? nsocks : last - first + 1); i++) {
+		long q = prefix ? first : first + i;
+		int err = evq_cfg(socks[prefix || o.per_queue ? i : 0], q,
 				  CTNL_EVQ_CMD_BIND, 0);
 
 		if (err) {
@@ -262,7 +323,7 @@ static int cmd_listen(int argc, char **argv)
 
 	read_all(ep, socks, &c);
 	printf("queues=%ld sockets=%ld bind_seconds=%.3f received=%lu new=%lu update=%lu destroy=%lu enobufs=%lu\n",
-	       last - first + 1, nsocks, bind_s, c.received, c.new, c.update,
+	       prefix ? nsocks : last - first + 1, nsocks, bind_s, c.received, c.new, c.update,
 	       c.destroy, c.enobufs);
 	return 0;
 }
