@@ -43,7 +43,7 @@ if [ $format_only = 0 ]; then
 	make -s -C "$top/src" O="$B" all bench || exit 1
 	ko=$(extko "$B/linux-dev" "$B/uml" "$out/ctextlen") || exit 1
 	append="scale.EXTLEN_KO=$ko ${SCALE_APPEND:-}"
-	[ $quick = 1 ] && append="scale.REPS=1 scale.DUR=2 scale.TAIL=1 scale.QUEUES=1,100 scale.ENTRIES=2000,20000 scale.LOOP_N=50 scale.RULE_N=20 scale.MEM_QUEUES=1000 scale.MEM_ENTRIES=20000 scale.NETNS=1,10 scale.FLOOD_N=20000 scale.PPS_REPS=1 $append"
+	[ $quick = 1 ] && append="scale.REPS=1 scale.RATE=300 scale.DUR=2 scale.SETTLE=0.3 scale.TAIL=1 scale.QUEUES=1,100 scale.ENTRIES=2000,20000 scale.LOOP_N=50 scale.RULE_N=20 scale.MEM_QUEUES=1000 scale.MEM_ENTRIES=20000 scale.NETNS=1,10 scale.FLOOD_N=20000 scale.PPS_REPS=1 $append"
 	echo "bench-scale: running the guest ($(date -u +%H:%M:%S))..." >&2
 	t0=$(date +%s)
 	load0=$(cut -d' ' -f1 /proc/loadavg)

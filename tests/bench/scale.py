@@ -343,6 +343,11 @@ def main():
             rq = ratio(res.get(('queue', hi)), res.get(('queue', lo)))
             rm = ratio(res.get(('multicast', hi)), res.get(('multicast', lo)))
             summary.append(f'ratio cpu_per_entry_event listeners={hi}/listeners={lo} = {fmt(rq, 3)} (multicast, one message cloned per listener: {fmt(rm, 3)})')
+
+            def added(mode):
+                a, b = res.get((mode, hi)), res.get((mode, lo))
+                return None if a is None or b is None else (a - b) / (hi - lo)
+            summary.append(f"cpu_per_added_listener_us queue = {fmt(added('queue'), 2)} multicast = {fmt(added('multicast'), 2)}")
             if plot(outdir, 'subs', 'CPU per entry event against listeners of the entry',
                     'listeners of every entry', 'extra us per entry event',
                     [(m, [(l, res.get((m, l))) for l in ls]) for m in ('queue', 'multicast')],

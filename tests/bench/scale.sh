@@ -12,10 +12,11 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../kernel/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/../kernel/ctevq.sh"
 
-REPS=3                  # repetitions, interleaved; medians reported
-PARTS="mem queues entries netns subs"   # mem first: see part 3
-RATE=300                # connections per second in every CPU window
-DUR=4                   # seconds of traffic per window
+REPS=5                  # repetitions, interleaved; medians reported
+PARTS="mem queues entries netns pps subs"   # mem first: see part 3
+RATE=1000               # connections per second in every CPU window
+DUR=6                   # seconds of traffic per window
+SETTLE=1                # seconds before a window (deferred work of the last)
 TAIL=1.5                # seconds measured after the traffic
 RCVBUF=1048576          # receive buffer of every queue and multicast socket
 QUEUES="1 10 100 1000 10000"
@@ -34,7 +35,7 @@ for a in $(cat /proc/cmdline); do
 	scale.*=*)
 		k=${a#scale.}; k=${k%%=*}; v=${a#*=}
 		case $k in
-		REPS|RATE|DUR|TAIL|RCVBUF|LOOP_N|RULE_N|MEM_QUEUES|MEM_ENTRIES|FLOOD_N|PPS_REPS|EXTLEN_KO)
+		REPS|RATE|DUR|SETTLE|TAIL|RCVBUF|LOOP_N|RULE_N|MEM_QUEUES|MEM_ENTRIES|FLOOD_N|PPS_REPS|EXTLEN_KO)
 			printf -v "$k" %s "$v" ;;
 		PARTS|QUEUES|ENTRIES|NETNS|SUBS)
 			printf -v "$k" %s "${v//,/ }" ;;
@@ -77,7 +78,7 @@ order() {  # REP LIST...
 }
 qrange() { [ "$1" = 1 ] && echo 1 || echo "1-$1"; }
 
-emit "param reps=$REPS parts=${PARTS// /,} rate=$RATE dur=$DUR tail=$TAIL rcvbuf=$RCVBUF queues=${QUEUES// /,} entries=${ENTRIES// /,} loop_n=$LOOP_N rule_n=$RULE_N mem_queues=$MEM_QUEUES mem_entries=$MEM_ENTRIES netns=${NETNS// /,} subs=${SUBS// /,} flood_n=$FLOOD_N pps_reps=$PPS_REPS"
+emit "param reps=$REPS parts=${PARTS// /,} rate=$RATE dur=$DUR settle=$SETTLE tail=$TAIL rcvbuf=$RCVBUF queues=${QUEUES// /,} entries=${ENTRIES// /,} loop_n=$LOOP_N rule_n=$RULE_N mem_queues=$MEM_QUEUES mem_entries=$MEM_ENTRIES netns=${NETNS// /,} subs=${SUBS// /,} flood_n=$FLOOD_N pps_reps=$PPS_REPS"
 emit "env kernel=$(uname -r) cpus=$(nproc) mem_total_kb=$(memtotal_kb) slabinfo=$([ -r /proc/slabinfo ] && echo yes || echo no)"
 
 echo 4194304 > /proc/sys/net/netfilter/nf_conntrack_max
@@ -101,13 +102,15 @@ start_bg() {
 	wait_for_file "$W/$name.rdy" 120 || { cat "$W/$name.err" >&2; return 1; }
 }
 
-stop_bg() {  # PID: SIGTERM, wait, seconds it took (a closing socket
-	# releases its queues: the URELEASE walk of the netns's queues)
+# stop_bg PID: SIGTERM, wait; the seconds it took in STOP_S (a closing
+# socket releases its queues).  Not in a command substitution: its subshell
+# cannot wait for this shell's children.
+stop_bg() {
 	local t0 t1
 	t0=$(date +%s%N)
 	kill -TERM "$1"; wait "$1" 2>/dev/null
 	t1=$(date +%s%N)
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'
+	STOP_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
 }
 
 # ---- 1. queues -------------------------------------------------------------------
@@ -130,7 +133,7 @@ run_q() {  # REP N|none
 		start_bg q ns1 $S listen -s -b "$RCVBUF" 1 "$2" || return 1
 		bs=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
 	fi
-	sleep 0.3
+	sleep "$SETTLE"
 	cpumark "$label.start"
 	gen=$(ip netns exec ns1 $G conns 192.0.2.2 $BASE $NPORTS "$RATE" "$DUR")
 	sleep "$TAIL"
@@ -138,7 +141,8 @@ run_q() {  # REP N|none
 	local del=0 lost=0 unb=0
 	if [ "$2" != none ]; then
 		del=$(qsum ns1 5); unb=$(qsum ns1 6); lost=$(qsum ns1 7)
-		st=$(stop_bg $BG)
+		stop_bg $BG
+		st=$STOP_S
 		ls=$(cat "$W/q.out")
 	fi
 	emit "queues rep=$1 queues=$2 label=$label $gen $ls q_delivered=$del q_unbound=$unb q_lost=$lost setup_seconds=$bs close_seconds=$st"
@@ -272,7 +276,9 @@ part_mem() {
 
 # ---- 4. namespaces -----------------------------------------------------------------
 # K netns, each with its own server on lo, generator, rule and bound queue;
-# RATE connections per second in total, RATE/K in each.
+# RATE connections per second in total, RATE/K in each.  One listener
+# process holds the K sockets (one in each netns) in one epoll loop, as in
+# part 1, so that what differs from K=1 is the kernel's share.
 part_netns() {
 	emit "# part 4: namespaces"
 	local max=0 k rep mode i
@@ -288,15 +294,16 @@ part_netns() {
 	for rep in $(seq "$REPS"); do
 		for k in $(order "$rep" $NETNS); do
 			for mode in none queue; do
-				local lps= gpids= label=scale.n.$rep.$k.$mode t
+				local lp= gpids= label=scale.n.$rep.$k.$mode t
 				for i in $(seq "$k"); do
 					ip netns exec "nsn$i" conntrack -F > /dev/null 2>&1
-					[ $mode = queue ] || continue
-					rule "nsn$i" add rule inet f c ctevent 1
-					start_bg "n$i" "nsn$i" $S listen -b "$RCVBUF" 1 1 || exit 1
-					lps="$lps $BG"
+					[ $mode = queue ] && rule "nsn$i" add rule inet f c ctevent 1
 				done
-				sleep 0.3
+				if [ $mode = queue ]; then
+					start_bg n nsn1 $S listen -b "$RCVBUF" -n "nsn,$k" 1 1 || exit 1
+					lp=$BG
+				fi
+				sleep "$SETTLE"
 				cpumark "$label.start"
 				for i in $(seq "$k"); do
 					ip netns exec "nsn$i" $G conns 127.0.0.1 $BASE $NPORTS \
@@ -308,14 +315,12 @@ part_netns() {
 				cpumark "$label.end"
 				t="received=0 enobufs=0"
 				local del=0 lost=0
-				if [ -n "$lps" ]; then
+				if [ -n "$lp" ]; then
 					for i in $(seq "$k"); do
 						del=$((del + $(qsum "nsn$i" 5))); lost=$((lost + $(qsum "nsn$i" 7)))
 					done
-					kill -TERM $lps; wait $lps 2>/dev/null
-					t=$(cat "$W"/n*.out | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); s[kv[1]] += kv[2] } }
-						END { printf "received=%d enobufs=%d", s["received"], s["enobufs"] }')
-					rm -f "$W"/n*.out
+					stop_bg "$lp"
+					t=$(sed 's/^queues=[^ ]* //; s/bind_seconds=[^ ]* //' "$W/n.out")
 				fi
 				[ $mode = queue ] && for i in $(seq "$k"); do rule "nsn$i" flush chain inet f c; done
 				emit "netns rep=$rep netns=$k mode=$mode label=$label $(cat "$W"/g*.out | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); s[kv[1]] += kv[2] } }
@@ -344,9 +349,9 @@ ruleset_s() {  # QUEUE... (none: no ctevent rule)
 	rule ns1 "${a[@]}"
 }
 
-part_subs() {
-	emit "# part 5: subscriptions per entry"
-	local rep s mode out lp spid
+part_pps() {
+	emit "# part 5a: subscriptions per entry, packet path"
+	local rep s out lp spid
 	for rep in $(seq "$PPS_REPS"); do
 		for s in $(order "$rep" none $SUBS); do
 			mk_pair || exit 1
@@ -367,11 +372,17 @@ part_subs() {
 			out=$(ip netns exec ns1 $G flood 192.0.2.2 6000 "$FLOOD_N")
 			local subs=0
 			[ "$s" != none ] && subs=$(evq_proc ns1 | awk '$1 ~ /^[0-9]+$/ && $5 > 0' | wc -l)
-			[ -n "$lp" ] && stop_bg "$lp" > /dev/null
+			[ -n "$lp" ] && stop_bg "$lp"
 			kill $spid; wait $spid 2>/dev/null
 			emit "subs_pps rep=$rep subs=$s $out queues_with_messages=$subs"
 		done
 	done
+	cleanup_ns
+}
+
+part_subs() {
+	emit "# part 5b: subscriptions per entry, delivery"
+	local rep l mode
 	mk_pair || exit 1
 	start_server ns2 || exit 1
 	for rep in $(seq "$REPS"); do
@@ -384,7 +395,7 @@ part_subs() {
 				queue) start_bg d ns1 $S listen -s -b "$RCVBUF" 1 "$l" || exit 1 ;;
 				multicast) start_bg d ns1 $S multicast -b "$RCVBUF" "$l" || exit 1 ;;
 				esac
-				sleep 0.3
+				sleep "$SETTLE"
 				cpumark "$label.start"
 				gen=$(ip netns exec ns1 $G conns 192.0.2.2 $BASE $NPORTS "$RATE" "$DUR")
 				sleep "$TAIL"
@@ -392,7 +403,7 @@ part_subs() {
 				local lost=0
 				if [ $mode != none ]; then
 					[ $mode = queue ] && lost=$(qsum ns1 7)
-					stop_bg $BG > /dev/null
+					stop_bg $BG
 					st=$(sed 's/^queues=[^ ]* //; s/bind_seconds=[^ ]* //' "$W/d.out")
 				fi
 				emit "subs_cpu rep=$rep listeners=$l mode=$mode label=$label $gen $st q_lost=$lost"
@@ -408,6 +419,7 @@ part mem && part_mem
 part queues && part_queues
 part entries && part_entries
 part netns && part_netns
+part pps && part_pps
 part subs && part_subs
 cleanup_ns
 emit "done"
