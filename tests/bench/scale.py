@@ -103,8 +103,8 @@ set title '{title}'
 set xlabel '{xlabel}'
 set ylabel '{ylabel}'
 set grid
-set key top left
-{'set logscale x' if logx else ''}
+set key below
+{'set logscale x' + chr(10) + 'set format x "%.0s%c"' if logx else 'set xtics 1'}
 {'set logscale y' if logy else 'set yrange [0:*]'}
 set offsets graph 0.05, graph 0.05, graph 0.1, 0
 plot {plots}
@@ -173,6 +173,17 @@ def main():
         p('')
         cpu_curve(outdir, summary, figs, 'queues', res,
                   'CPU per delivered event against queues bound', 'queues bound (one socket each)')
+        ns = sorted({int(r['queues']) for r in q if r.get('queues') != 'none'})
+        times = {n: [med([num(r.get(k)) for r in q if r.get('queues') == str(n)])
+                     for k in ('setup_seconds', 'close_seconds')] for n in ns}
+        if ns:
+            summary.append(f'listener_close_seconds queues={ns[-1]} = {fmt(times[ns[-1]][1], 3)}'
+                           f' queues={ns[0]} = {fmt(times[ns[0]][1], 3)}')
+        if plot(outdir, 'queues-setup-close', 'Listener setup and exit against queues bound',
+                'queues bound (one socket each)', 'seconds',
+                [('setup: open and bind the sockets', [(n, times[n][0]) for n in ns]),
+                 ('exit: close the sockets', [(n, times[n][1]) for n in ns])], logy=True):
+            figs.append('queues-setup-close.png')
 
     # ---- 2. entries ------------------------------------------------------------
     e = [r for r in rows if r['kind'] == 'entries']
