@@ -29,7 +29,10 @@ def num(v, default=None):
 
 
 def fmt(v, nd=1):
-    return 'n/a' if v is None else f'{v:,.{nd}f}'
+    if v is None:
+        return 'n/a'
+    # no "-0.0" for a difference that rounds to nothing
+    return f'{v + 0.0 if round(v, nd) else 0.0:,.{nd}f}'
 
 
 class Cpu:
@@ -296,14 +299,27 @@ def main():
         p('| netns | messages received | lost | CPU per message (us) | extra per message (us) |')
         p('|---:|---:|---:|---:|---:|')
         res = {}
-        for k in sorted({int(r['netns']) for r in nn}):
-            tot, ext = against_none(cpu, nn, 'netns', k, 'queue', lambda r: num(r.get('received')))
-            rs = [r for r in nn if r.get('netns') == str(k) and r.get('mode') == 'queue']
-            res[k] = (med(tot), med(ext))
-            p(f"| {k} | {fmt(med([num(r.get('received')) for r in rs]), 0)} | "
+        ks = sorted({int(r['netns']) for r in nn})
+        spread = None
+        for k, mode in [(k, 'queue') for k in ks] + [(ks[0], 'queues')]:
+            tot, ext = against_none(cpu, nn, 'netns', k, mode, lambda r: num(r.get('received')))
+            rs = [r for r in nn if r.get('netns') == str(k) and r.get('mode') == mode]
+            if not rs:
+                continue
+            if mode == 'queue':
+                res[k] = (med(tot), med(ext))
+                label = f'{k}'
+            else:
+                spread = (med(tot), med(ext))
+                label = f"{k}, with {rs[0].get('sockets', '?')} queues and sockets"
+            p(f"| {label} | {fmt(med([num(r.get('received')) for r in rs]), 0)} | "
               f"{fmt(med([num(r.get('q_lost'), 0) + num(r.get('enobufs'), 0) for r in rs]), 0)} | "
               f"{fmt(med(tot), 2)} | {fmt(med(ext), 2)} |")
         p('')
+        if spread and res:
+            hi = max(res)
+            summary.append(f'ratio cpu_per_event netns={hi}/netns={min(res)} with as many sockets = '
+                           f'{fmt(ratio(res[hi][1], spread[1]), 3)} (extra over the traffic alone)')
         cpu_curve(outdir, summary, figs, 'netns', res,
                   'CPU per delivered event against network namespaces',
                   'network namespaces, each with a rule and a queue')

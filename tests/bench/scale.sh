@@ -278,7 +278,8 @@ part_mem() {
 # K netns, each with its own server on lo, generator, rule and bound queue;
 # RATE connections per second in total, RATE/K in each.  One listener
 # process holds the K sockets (one in each netns) in one epoll loop, as in
-# part 1, so that what differs from K=1 is the kernel's share.
+# part 1; K=1 is also run with as many queues (a range rule) and sockets as
+# the largest K has, so that the same number of sockets can be compared.
 part_netns() {
 	emit "# part 4: namespaces"
 	local max=0 k rep mode i
@@ -293,16 +294,28 @@ part_netns() {
 	for i in $(seq $max); do wait_for_file "$W/s$i.rdy" 20 || exit 1; done
 	for rep in $(seq "$REPS"); do
 		for k in $(order "$rep" $NETNS); do
-			for mode in none queue; do
+			# one netns also with as many queues and sockets as
+			# the most netns have: the same epoll loop over as many
+			# sockets, in one netns
+			local modes="none queue"
+			[ "$k" = 1 ] && [ "$max" -gt 1 ] && modes="$modes queues"
+			for mode in $modes; do
 				local lp= gpids= label=scale.n.$rep.$k.$mode t
 				for i in $(seq "$k"); do
 					ip netns exec "nsn$i" conntrack -F > /dev/null 2>&1
-					[ $mode = queue ] && rule "nsn$i" add rule inet f c ctevent 1
+					case $mode in
+					queue) rule "nsn$i" add rule inet f c ctevent 1 ;;
+					queues) rule "nsn$i" add rule inet f c ctevent "1-$max" ;;
+					esac
 				done
-				if [ $mode = queue ]; then
+				case $mode in
+				queue)
 					start_bg n nsn1 $S listen -b "$RCVBUF" -n "nsn,$k" 1 1 || exit 1
-					lp=$BG
-				fi
+					lp=$BG ;;
+				queues)
+					start_bg n nsn1 $S listen -s -b "$RCVBUF" 1 "$max" || exit 1
+					lp=$BG ;;
+				esac
 				sleep "$SETTLE"
 				cpumark "$label.start"
 				for i in $(seq "$k"); do
@@ -322,7 +335,7 @@ part_netns() {
 					stop_bg "$lp"
 					t=$(sed 's/^queues=[^ ]* //; s/bind_seconds=[^ ]* //' "$W/n.out")
 				fi
-				[ $mode = queue ] && for i in $(seq "$k"); do rule "nsn$i" flush chain inet f c; done
+				[ $mode != none ] && for i in $(seq "$k"); do rule "nsn$i" flush chain inet f c; done
 				emit "netns rep=$rep netns=$k mode=$mode label=$label $(cat "$W"/g*.out | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); s[kv[1]] += kv[2] } }
 					END { printf "conns=%d failed=%d", s["conns"], s["failed"] }') $t q_delivered=$del q_lost=$lost"
 				rm -f "$W"/g*.out
