@@ -85,7 +85,7 @@ echo 4194304 > /proc/sys/net/netfilter/nf_conntrack_max
 echo 1048576 > /sys/module/nf_conntrack/parameters/hashsize 2>/dev/null
 ulimit -n 70000
 
-start_server() {  # NS ADDR_UNUSED: the generator's peer, pid in SRV
+start_server() {  # NS: the generator's peer there, its pid in SRV
 	rm -f "$W/srv.rdy"
 	ip netns exec "$1" $G server $BASE $NPORTS "$W/srv.rdy" &
 	SRV=$!
