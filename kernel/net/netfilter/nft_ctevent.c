@@ -92,7 +92,7 @@ static const struct nla_policy nft_ctevent_policy[NFTA_CTEVENT_MAX + 1] = {
 	[NFTA_CTEVENT_NUM]	= { .type = NLA_BE16 },
 	[NFTA_CTEVENT_TOTAL]	= { .type = NLA_BE16 },
 	[NFTA_CTEVENT_FLAGS]	= NLA_POLICY_MASK(NLA_BE16, NFT_CTEVENT_F_MASK),
-	[NFTA_CTEVENT_SREG_QNUM] = { .type = NLA_U32 },
+	[NFTA_CTEVENT_SREG_QNUM] = NLA_POLICY_MAX(NLA_BE32, NFT_REG32_MAX),
 };
 
 static int nft_ctevent_family(const struct nft_ctx *ctx)
@@ -256,7 +256,6 @@ static const struct nft_expr_ops nft_ctevent_ops = {
 	.destroy	= nft_ctevent_destroy,
 	.dump		= nft_ctevent_dump,
 	.validate	= nft_ctevent_validate,
-	.reduce		= NFT_REDUCE_READONLY,
 };
 
 static const struct nft_expr_ops nft_ctevent_sreg_ops = {
@@ -267,7 +266,6 @@ static const struct nft_expr_ops nft_ctevent_sreg_ops = {
 	.destroy	= nft_ctevent_sreg_destroy,
 	.dump		= nft_ctevent_sreg_dump,
 	.validate	= nft_ctevent_validate,
-	.reduce		= NFT_REDUCE_READONLY,
 };
 
 static const struct nft_expr_ops *
