@@ -16,7 +16,7 @@ missing=
 # KCONFIG_BASE=1: the unpatched tree (make bench compares), which has no
 # NFT_CTEVENT
 want="NF_CONNTRACK_EVENTS NF_CT_NETLINK NF_TABLES_INET NF_TABLES_BRIDGE NFT_CT VETH NET_NS USER_NS BRIDGE"
-[ "${KCONFIG_BASE:-0}" = 1 ] || want="$want NFT_CTEVENT"
+[ "${KCONFIG_BASE:-0}" = 1 ] || want="$want NF_CONNTRACK_EVENT_QUEUES NFT_CTEVENT"
 for opt in $want; do
 	grep -q -E "^CONFIG_$opt=(y|m)" "$out/.config" || missing="$missing CONFIG_$opt"
 done

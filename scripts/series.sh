@@ -40,7 +40,7 @@ fi
 
 git config branch.ctevq.description "$(cat "$top/kernel/series/cover.txt")"
 git -c user.name=ctevq -c user.email=ctevq@localhost format-patch -q --cover-letter --cover-from-description=subject \
-	--subject-prefix="PATCH nf-next v2" -o "$out" "$base..ctevq"
+	--subject-prefix="PATCH nf-next v3" -o "$out" "$base..ctevq"
 # the form to post: signed off by whoever regenerates it
 "$top/scripts/series-ident.sh" "$out"
 # FILE_PATH_CHANGES only asks whether MAINTAINERS needs updating for a new

@@ -14,8 +14,17 @@
  *   would grow chains of thousands: a rule naming a range holds every
  *   queue of it), created with the first queue and freed with the netns.
  *   Lookups are RCU; creation, binding and release take the netns's
- *   nf_ct_evq_net.mutex, nothing global.  A released queue is erased and
- *   then marked dead under its lock, and freed after a grace period.
+ *   ecache.evq_mutex, nothing global.  A released queue is erased and then
+ *   marked dead under its lock, and freed after a grace period.
+ *
+ *   The queues a socket bound are also listed by its portid, which is all
+ *   NETLINK_URELEASE tells, so that a closing socket releases its own
+ *   queues and looks at no other.  Netlink frees the portid before it
+ *   sends that notification: another socket can get the portid and bind
+ *   meanwhile.  The inode number of the binding socket tells the two
+ *   apart: the new socket takes the portid's entry over, releasing what
+ *   the old one had bound, and the old socket's notification, still to
+ *   come, is counted as stale and leaves the new socket's queues alone.
  *
  *   q->lock protects the binding (portid, cookie, events, flags) and is
  *   held while anything is sent to the queue, so a delivery never uses a
@@ -105,7 +114,10 @@ struct nf_ct_evq_stats {
  */
 struct nf_ct_evq {
 	struct nf_ct_evq_net	*evqnet;
-	unsigned int		rules;		/* under evqnet->mutex */
+	/* under the netns's evq_mutex */
+	unsigned int		rules;
+	struct nf_ct_evq_sock	*sock;		/* the bound socket's */
+	struct list_head	sock_node;	/* in sock->queues */
 	u16			num;
 
 	spinlock_t		lock;		/* binding, sending, counters */
@@ -124,9 +136,19 @@ struct nf_ct_evq {
 	struct rcu_head		rcu;
 };
 
+/* The queues one socket has bound; it lives until that socket's
+ * NETLINK_URELEASE.
+ */
+struct nf_ct_evq_sock {
+	u64			ino;		/* the socket's */
+	unsigned int		stale;		/* URELEASEs of earlier sockets */
+	struct list_head	queues;
+};
+
 struct nf_ct_evq_net {
-	struct mutex		mutex;		/* queue changes */
+	struct mutex		*mutex;		/* the netns's evq_mutex */
 	struct xarray		queues;		/* by number */
+	struct xarray		socks;		/* by portid */
 	u16			cookie;
 	bool			exiting;
 	/* not subscribed: a register held a number above U16_MAX */
@@ -177,7 +199,13 @@ static struct nf_ct_evq_net *nf_ct_evq_net_rcu(const struct net *net)
 	return rcu_dereference(nf_ct_pernet(net)->ecache.evq);
 }
 
-/* under rcu_read_lock() or en->mutex */
+static struct nf_ct_evq_net *nf_ct_evq_net_locked(struct nf_conntrack_net *cnet)
+{
+	return rcu_dereference_protected(cnet->ecache.evq,
+					 lockdep_is_held(&cnet->ecache.evq_mutex));
+}
+
+/* under rcu_read_lock() or the netns's evq_mutex */
 static struct nf_ct_evq *nf_ct_evq_lookup(struct nf_ct_evq_net *en, u16 num)
 {
 	return xa_load(&en->queues, num);
@@ -237,29 +265,26 @@ static int nf_ct_evq_invalid_show(struct seq_file *s, void *v)
 }
 #endif
 
-/* The queues of a netns come into being with the first one. */
+/* The queues of a netns come into being with the first one; the caller
+ * holds the netns's evq_mutex.
+ */
 static struct nf_ct_evq_net *nf_ct_evq_net_get(struct net *net)
 {
 	struct nf_conntrack_net *cnet = nf_ct_pernet(net);
-	struct nf_ct_evq_net *en, *old;
+	struct nf_ct_evq_net *en;
 
-	en = rcu_dereference_protected(cnet->ecache.evq, true);
+	en = nf_ct_evq_net_locked(cnet);
 	if (en)
 		return en;
 
-	en = kzalloc(sizeof(*en), GFP_KERNEL_ACCOUNT);
+	en = kzalloc_obj(*en, GFP_KERNEL_ACCOUNT);
 	if (!en)
 		return ERR_PTR(-ENOMEM);
 
-	mutex_init(&en->mutex);
+	en->mutex = &cnet->ecache.evq_mutex;
 	xa_init(&en->queues);
-
-	old = unrcu_pointer(cmpxchg(&cnet->ecache.evq, NULL,
-				    RCU_INITIALIZER(en)));
-	if (old) {
-		kfree(en);
-		return old;
-	}
+	xa_init(&en->socks);
+	rcu_assign_pointer(cnet->ecache.evq, en);
 #ifdef CONFIG_PROC_FS
 	/* lives as long as the netns; a failure only costs the statistics */
 	en->proc = proc_create_net_single("nf_conntrack_evq", 0440,
@@ -279,9 +304,9 @@ static struct nf_ct_evq *nf_ct_evq_create(struct nf_ct_evq_net *en, u16 num)
 	struct nf_ct_evq *q;
 	int err;
 
-	lockdep_assert_held(&en->mutex);
+	lockdep_assert_held(en->mutex);
 
-	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
+	q = kzalloc_obj(*q, GFP_KERNEL_ACCOUNT);
 	if (!q)
 		return ERR_PTR(-ENOMEM);
 
@@ -305,7 +330,7 @@ static bool nf_ct_evq_destroy(struct nf_ct_evq *q)
 {
 	struct nf_ct_evq_net *en = q->evqnet;
 
-	lockdep_assert_held(&en->mutex);
+	lockdep_assert_held(en->mutex);
 
 	/* erased first: a delivery that finds the queue dead looks again */
 	xa_erase(&en->queues, q->num);
@@ -321,18 +346,30 @@ static bool nf_ct_evq_destroy(struct nf_ct_evq *q)
 static void nf_ct_evq_release(struct nf_ct_evq *q)
 {
 	spin_lock_bh(&q->lock);
-	q->portid = 0;
-	q->cookie = 0;
+	WRITE_ONCE(q->portid, 0);
+	WRITE_ONCE(q->cookie, 0);
 	spin_unlock_bh(&q->lock);
 
+	list_del(&q->sock_node);
+	q->sock = NULL;
 	if (!q->rules)
 		nf_ct_evq_destroy(q);
+}
+
+static void nf_ct_evq_sock_release(struct nf_ct_evq_sock *s)
+{
+	struct nf_ct_evq *q, *next;
+
+	list_for_each_entry_safe(q, next, &s->queues, sock_node) {
+		nf_ct_evq_release(q);
+		cond_resched();
+	}
 }
 
 static void nf_ct_evq_net_free(struct nf_ct_evq_net *en)
 {
 	xa_destroy(&en->queues);
-	mutex_destroy(&en->mutex);
+	xa_destroy(&en->socks);
 	kfree_rcu(en, rcu);
 }
 
@@ -342,15 +379,18 @@ static void nf_ct_evq_net_free(struct nf_ct_evq_net *en)
 int nf_ct_evq_get(struct net *net, u16 num, unsigned int total,
 		  struct nf_ct_evq **queues)
 {
+	struct mutex *mutex = &nf_ct_pernet(net)->ecache.evq_mutex;
 	struct nf_ct_evq_net *en;
 	unsigned int i;
 	int err = 0;
 
+	mutex_lock(mutex);
 	en = nf_ct_evq_net_get(net);
-	if (IS_ERR(en))
+	if (IS_ERR(en)) {
+		mutex_unlock(mutex);
 		return PTR_ERR(en);
+	}
 
-	mutex_lock(&en->mutex);
 	for (i = 0; i < total; i++) {
 		struct nf_ct_evq *q = nf_ct_evq_lookup(en, num + i);
 
@@ -366,28 +406,34 @@ int nf_ct_evq_get(struct net *net, u16 num, unsigned int total,
 	}
 	/* the netns is alive: none of these can be its last queue */
 	while (err && i--)
-		if (--queues[i]->rules == 0 && !queues[i]->portid)
+		if (--queues[i]->rules == 0 && !queues[i]->sock)
 			nf_ct_evq_destroy(queues[i]);
-	mutex_unlock(&en->mutex);
+	mutex_unlock(mutex);
 
 	return err;
 }
 EXPORT_SYMBOL_GPL(nf_ct_evq_get);
 
-void nf_ct_evq_put(struct nf_ct_evq **queues, unsigned int total)
+/* Also after the conntrack netns exit, when nf_tables' exit runs later
+ * (modules loaded in that order): the netns's data is freed after both.
+ */
+void nf_ct_evq_put(struct net *net, struct nf_ct_evq **queues,
+		   unsigned int total)
 {
+	struct mutex *mutex = &nf_ct_pernet(net)->ecache.evq_mutex;
 	struct nf_ct_evq_net *en = queues[0]->evqnet;
 	bool last = false;
 	unsigned int i;
 
-	mutex_lock(&en->mutex);
+	mutex_lock(mutex);
 	for (i = 0; i < total; i++) {
 		struct nf_ct_evq *q = queues[i];
 
-		if (--q->rules == 0 && !q->portid && nf_ct_evq_destroy(q))
+		if (--q->rules == 0 && !q->sock && nf_ct_evq_destroy(q))
 			last = true;
+		cond_resched();
 	}
-	mutex_unlock(&en->mutex);
+	mutex_unlock(mutex);
 
 	/* the netns went first: its last rule frees what is left */
 	if (last)
@@ -400,7 +446,14 @@ EXPORT_SYMBOL_GPL(nf_ct_evq_put);
  */
 int nf_ct_evq_prepare(struct net *net)
 {
-	return PTR_ERR_OR_ZERO(nf_ct_evq_net_get(net));
+	struct mutex *mutex = &nf_ct_pernet(net)->ecache.evq_mutex;
+	int err;
+
+	mutex_lock(mutex);
+	err = PTR_ERR_OR_ZERO(nf_ct_evq_net_get(net));
+	mutex_unlock(mutex);
+
+	return err;
 }
 EXPORT_SYMBOL_GPL(nf_ct_evq_prepare);
 
@@ -416,10 +469,45 @@ void nf_ct_evq_noext(struct nf_ct_evq *q)
 }
 EXPORT_SYMBOL_GPL(nf_ct_evq_noext);
 
-int nf_ct_evq_bind(struct net *net, u16 num, u32 portid, u32 events,
+/* The entry of the binding socket's portid */
+static struct nf_ct_evq_sock *nf_ct_evq_sock_get(struct nf_ct_evq_net *en,
+						 u32 portid, u64 ino)
+{
+	struct nf_ct_evq_sock *s;
+	int err;
+
+	s = xa_load(&en->socks, portid);
+	if (s) {
+		if (s->ino != ino) {
+			/* the socket that had the portid is being released */
+			nf_ct_evq_sock_release(s);
+			s->ino = ino;
+			s->stale++;
+		}
+		return s;
+	}
+
+	s = kzalloc_obj(*s, GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return ERR_PTR(-ENOMEM);
+	s->ino = ino;
+	INIT_LIST_HEAD(&s->queues);
+	err = xa_insert(&en->socks, portid, s, GFP_KERNEL_ACCOUNT);
+	if (err) {
+		kfree(s);
+		return ERR_PTR(err);
+	}
+
+	return s;
+}
+
+/* @ino is the inode number of the binding socket */
+int nf_ct_evq_bind(struct net *net, u16 num, u32 portid, u64 ino, u32 events,
 		   u32 flags, struct netlink_ext_ack *extack)
 {
+	struct mutex *mutex = &nf_ct_pernet(net)->ecache.evq_mutex;
 	struct nf_ct_evq_net *en;
+	struct nf_ct_evq_sock *s;
 	struct nf_ct_evq *q;
 	int ret = 0;
 
@@ -432,13 +520,20 @@ int nf_ct_evq_bind(struct net *net, u16 num, u32 portid, u32 events,
 		return -EINVAL;
 	}
 
+	mutex_lock(mutex);
 	en = nf_ct_evq_net_get(net);
-	if (IS_ERR(en))
-		return PTR_ERR(en);
+	if (IS_ERR(en)) {
+		ret = PTR_ERR(en);
+		goto out;
+	}
+	s = nf_ct_evq_sock_get(en, portid, ino);
+	if (IS_ERR(s)) {
+		ret = PTR_ERR(s);
+		goto out;
+	}
 
-	mutex_lock(&en->mutex);
 	q = nf_ct_evq_lookup(en, num);
-	if (q && q->portid && q->portid != portid) {
+	if (q && q->sock && q->sock != s) {
 		NL_SET_ERR_MSG(extack, "queue is bound by another socket");
 		ret = -EBUSY;
 		goto out;
@@ -452,46 +547,47 @@ int nf_ct_evq_bind(struct net *net, u16 num, u32 portid, u32 events,
 	}
 
 	spin_lock_bh(&q->lock);
-	if (q->portid != portid) {
+	if (!q->sock) {
 		/* a new listener: entries' NEW messages went to others */
 		en->cookie = en->cookie % NF_CT_EVQ_COOKIE_LAST + 1;
-		q->cookie = en->cookie;
-		q->portid = portid;
+		WRITE_ONCE(q->cookie, en->cookie);
+		WRITE_ONCE(q->portid, portid);
 	}
-	q->events = events;
-	q->flags = flags;
+	WRITE_ONCE(q->events, events);
+	WRITE_ONCE(q->flags, flags);
 	spin_unlock_bh(&q->lock);
+
+	if (!q->sock) {
+		q->sock = s;
+		list_add(&q->sock_node, &s->queues);
+	}
 out:
-	mutex_unlock(&en->mutex);
+	mutex_unlock(mutex);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(nf_ct_evq_bind);
 
-int nf_ct_evq_unbind(struct net *net, u16 num, u32 portid,
+int nf_ct_evq_unbind(struct net *net, u16 num, u32 portid, u64 ino,
 		     struct netlink_ext_ack *extack)
 {
+	struct nf_conntrack_net *cnet = nf_ct_pernet(net);
 	struct nf_ct_evq_net *en;
-	struct nf_ct_evq *q;
+	struct nf_ct_evq *q = NULL;
 	int ret = 0;
 
-	en = rcu_dereference_protected(nf_ct_pernet(net)->ecache.evq, true);
-	if (!en)
-		goto not_bound;
-
-	mutex_lock(&en->mutex);
-	q = nf_ct_evq_lookup(en, num);
-	if (!q || q->portid != portid) {
-		mutex_unlock(&en->mutex);
-		goto not_bound;
+	mutex_lock(&cnet->ecache.evq_mutex);
+	en = nf_ct_evq_net_locked(cnet);
+	if (en)
+		q = nf_ct_evq_lookup(en, num);
+	if (q && q->sock && q->portid == portid && q->sock->ino == ino) {
+		nf_ct_evq_release(q);
+	} else {
+		NL_SET_ERR_MSG(extack, "queue is not bound by this socket");
+		ret = -ENOENT;
 	}
-	nf_ct_evq_release(q);
-	mutex_unlock(&en->mutex);
+	mutex_unlock(&cnet->ecache.evq_mutex);
 
 	return ret;
-
-not_bound:
-	NL_SET_ERR_MSG(extack, "queue is not bound by this socket");
-	return -ENOENT;
 }
 EXPORT_SYMBOL_GPL(nf_ct_evq_unbind);
 
@@ -575,23 +671,31 @@ static int nf_ct_evq_rcv_nl_event(struct notifier_block *this,
 				  unsigned long event, void *ptr)
 {
 	struct netlink_notify *n = ptr;
+	struct nf_conntrack_net *cnet;
 	struct nf_ct_evq_net *en;
-	struct nf_ct_evq *q;
-	unsigned long num;
+	struct nf_ct_evq_sock *s;
 
 	if (event != NETLINK_URELEASE || n->protocol != NETLINK_NETFILTER)
 		return NOTIFY_DONE;
 
-	/* freed only with the netns, which the socket kept alive */
-	en = rcu_dereference_protected(nf_ct_pernet(n->net)->ecache.evq, true);
-	if (!en)
+	/* the socket kept the netns, and the notifier the module, alive */
+	cnet = nf_ct_pernet(n->net);
+	/* the table, once there, stays: without it the socket bound nothing */
+	if (!rcu_access_pointer(cnet->ecache.evq))
 		return NOTIFY_DONE;
 
-	mutex_lock(&en->mutex);
-	xa_for_each(&en->queues, num, q)
-		if (q->portid == n->portid)
-			nf_ct_evq_release(q);
-	mutex_unlock(&en->mutex);
+	mutex_lock(&cnet->ecache.evq_mutex);
+	en = nf_ct_evq_net_locked(cnet);
+	s = en ? xa_load(&en->socks, n->portid) : NULL;
+	if (s && s->stale) {
+		/* an earlier socket of the portid: a new one has its entry */
+		s->stale--;
+	} else if (s) {
+		nf_ct_evq_sock_release(s);
+		xa_erase(&en->socks, n->portid);
+		kfree(s);
+	}
+	mutex_unlock(&cnet->ecache.evq_mutex);
 
 	return NOTIFY_DONE;
 }
@@ -769,14 +873,25 @@ again:
 	return -ENOBUFS;
 }
 
+/* Lookups of a queue that is replaced under the delivery, at most */
+#define NF_CT_EVQ_LOOKUPS	3
+
 static int nf_ct_evq_deliver_one(struct nf_ct_evq_net *en, unsigned int i,
 				 struct nf_ct_evq_event *ev)
 {
+	unsigned int lookups = 0;
 	struct nf_ct_evq *q;
 	u32 sub;
 	int ret;
 
 	do {
+		/* A queue is only freed while no rule and no socket use it:
+		 * one replaced this often had no listener in between, and
+		 * the event goes where events go while nobody is bound.
+		 */
+		if (lookups++ == NF_CT_EVQ_LOOKUPS)
+			return 0;
+
 		sub = READ_ONCE(ev->evq->sub[i]);
 		if (nf_ct_evq_cookie(sub) == NF_CT_EVQ_COOKIE_DONE)
 			return 0;
@@ -993,31 +1108,33 @@ void nf_conntrack_evq_pernet_fini(struct net *net)
 {
 	struct nf_conntrack_net *cnet = nf_ct_pernet(net);
 	struct nf_ct_evq_net *en;
-	struct nf_ct_evq *q;
-	unsigned long num;
 	bool last;
 
-	en = rcu_dereference_protected(cnet->ecache.evq, true);
-	if (!en)
+	mutex_lock(&cnet->ecache.evq_mutex);
+	en = nf_ct_evq_net_locked(cnet);
+	if (!en) {
+		mutex_unlock(&cnet->ecache.evq_mutex);
 		return;
+	}
+	RCU_INIT_POINTER(cnet->ecache.evq, NULL);
+
+	/* Every socket of the netns is closed, and its URELEASE done: no
+	 * queue is bound.  Queues still held by rules go with the ruleset.
+	 */
+	WARN_ON_ONCE(!xa_empty(&en->socks));
+	en->exiting = true;
+	last = xa_empty(&en->queues);
+	mutex_unlock(&cnet->ecache.evq_mutex);
 
 	proc_remove(en->proc);
 	proc_remove(en->proc_invalid);
-	RCU_INIT_POINTER(cnet->ecache.evq, NULL);
-
-	/* queues still held by rules go with the ruleset */
-	mutex_lock(&en->mutex);
-	xa_for_each(&en->queues, num, q)
-		if (q->portid)
-			nf_ct_evq_release(q);
-	en->exiting = true;
-	last = xa_empty(&en->queues);
-	mutex_unlock(&en->mutex);
-
 	if (last)
 		nf_ct_evq_net_free(en);
 }
 
+/* Between the pernet registration and unregistration of conntrack: the
+ * notifier reads the netns's conntrack data.
+ */
 int nf_conntrack_evq_init(void)
 {
 	return netlink_register_notifier(&nf_ct_evq_nl_notifier);
@@ -1027,6 +1144,4 @@ void nf_conntrack_evq_fini(void)
 {
 	netlink_unregister_notifier(&nf_ct_evq_nl_notifier);
 	static_key_deferred_flush(&nf_ct_evq_needed);
-	/* queues and tables are freed after a grace period */
-	rcu_barrier();
 }

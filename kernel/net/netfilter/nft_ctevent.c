@@ -153,7 +153,7 @@ static int nft_ctevent_init(const struct nft_ctx *ctx,
 	return 0;
 
 err_put:
-	nf_ct_evq_put(priv->queues, priv->queues_total);
+	nf_ct_evq_put(ctx->net, priv->queues, priv->queues_total);
 err_free:
 	kvfree(priv->queues);
 	return err;
@@ -199,7 +199,7 @@ static void nft_ctevent_destroy(const struct nft_ctx *ctx,
 
 	nf_ct_evq_netns_put(ctx->net);
 	nf_ct_netns_put(ctx->net, ctx->family);
-	nf_ct_evq_put(priv->queues, priv->queues_total);
+	nf_ct_evq_put(ctx->net, priv->queues, priv->queues_total);
 	kvfree(priv->queues);
 }
 

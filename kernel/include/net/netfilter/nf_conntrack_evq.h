@@ -36,7 +36,7 @@ struct nf_ct_evq_hook {
 	int (*unicast)(struct sk_buff *skb, struct net *net, u32 portid);
 };
 
-#ifdef CONFIG_NF_CONNTRACK_EVENTS
+#ifdef CONFIG_NF_CONNTRACK_EVENT_QUEUES
 extern const struct nf_ct_evq_hook __rcu *nf_ct_evq_hook;
 extern struct static_key_false_deferred nf_ct_evq_needed;
 
@@ -84,7 +84,8 @@ static inline bool nf_ct_evq_subscribed(const struct nf_conn_evq *evq,
 
 int nf_ct_evq_get(struct net *net, u16 num, unsigned int total,
 		  struct nf_ct_evq **queues);
-void nf_ct_evq_put(struct nf_ct_evq **queues, unsigned int total);
+void nf_ct_evq_put(struct net *net, struct nf_ct_evq **queues,
+		   unsigned int total);
 bool nf_ct_evq_bound(const struct nf_ct_evq *q);
 void nf_ct_evq_subscribe(struct nf_conn *ct, struct nf_conn_evq *evq,
 			 struct nf_ct_evq *q);
@@ -93,9 +94,9 @@ int nf_ct_evq_prepare(struct net *net);
 void nf_ct_evq_subscribe_num(struct nf_conn *ct, struct nf_conn_evq *evq,
 			     u32 num, bool bypass);
 
-int nf_ct_evq_bind(struct net *net, u16 num, u32 portid, u32 events,
+int nf_ct_evq_bind(struct net *net, u16 num, u32 portid, u64 ino, u32 events,
 		   u32 flags, struct netlink_ext_ack *extack);
-int nf_ct_evq_unbind(struct net *net, u16 num, u32 portid,
+int nf_ct_evq_unbind(struct net *net, u16 num, u32 portid, u64 ino,
 		     struct netlink_ext_ack *extack);
 int nf_ct_evq_deliver(struct nf_conn *ct, struct nf_conn_evq *evq,
 		      unsigned int events, struct sk_buff *skb,
@@ -121,6 +122,19 @@ static inline void nf_ct_evq_ext_add(struct nf_conn *ct, gfp_t gfp)
 {
 }
 
+static inline int nf_ct_evq_deliver(struct nf_conn *ct,
+				    struct nf_conn_evq *evq,
+				    unsigned int events, struct sk_buff *skb,
+				    bool multicast_ok)
+{
+	return 0;
+}
+
+static inline bool nf_ct_evq_destroy_retried(const struct nf_conn_evq *evq)
+{
+	return false;
+}
+
 static inline int nf_conntrack_evq_init(void)
 {
 	return 0;
@@ -129,5 +143,9 @@ static inline int nf_conntrack_evq_init(void)
 static inline void nf_conntrack_evq_fini(void)
 {
 }
-#endif /* CONFIG_NF_CONNTRACK_EVENTS */
+
+static inline void nf_conntrack_evq_pernet_fini(struct net *net)
+{
+}
+#endif /* CONFIG_NF_CONNTRACK_EVENT_QUEUES */
 #endif /* _NF_CONNTRACK_EVQ_H */
