@@ -41,6 +41,7 @@ struct source {
 	struct mnl_socket *nl;
 	int fd;
 	int queue;		/* -1: multicast */
+	uint32_t groups;	/* nl_groups of the message being printed */
 	unsigned long events;
 	unsigned long enobufs;
 };
@@ -163,6 +164,23 @@ struct cfg {
  */
 static void print_event(struct source *src, const struct nlmsghdr *nlh);
 
+/* recv(), keeping the sender's groups in @src (if any): a unicast event
+ * message has none.
+ */
+static ssize_t recv_from(int fd, void *buf, size_t len, int flags,
+			 struct source *src)
+{
+	struct sockaddr_nl addr;
+	socklen_t alen = sizeof(addr);
+	ssize_t n;
+
+	memset(&addr, 0, sizeof(addr));
+	n = recvfrom(fd, buf, len, flags, (struct sockaddr *)&addr, &alen);
+	if (n >= 0 && src)
+		src->groups = addr.nl_groups;
+	return n;
+}
+
 static int send_cfg(struct mnl_socket *nl, const struct cfg *c,
 		    char *extbuf, size_t extlen, struct source *src)
 {
@@ -191,7 +209,7 @@ static int send_cfg(struct mnl_socket *nl, const struct cfg *c,
 	}
 
 	for (;;) {
-		n = mnl_socket_recvfrom(nl, rx, sizeof(rx));
+		n = recv_from(mnl_socket_get_fd(nl), rx, sizeof(rx), 0, src);
 		if (n < 0) {
 			if (errno == EINTR && !stop)
 				continue;
@@ -398,11 +416,13 @@ static void print_event(struct source *src, const struct nlmsghdr *nlh)
 		       "\"nlmsg_flags\":%u,\"seq\":%" PRIu32 ",\"pid\":%" PRIu32
 		       ",\"id\":%" PRIu32 ",\"l3\":\"%s\",\"proto\":%u,"
 		       "\"orig_src\":\"%s\",\"orig_dst\":\"%s\",\"sport\":%u,"
-		       "\"dport\":%u,\"status\":%" PRIu32,
+		       "\"dport\":%u,\"status\":%" PRIu32 ",\"groups\":%" PRIu32
+		       ",\"len\":%" PRIu32,
 		       src->name, tname, nlh->nlmsg_type, nlh->nlmsg_flags,
 		       nlh->nlmsg_seq, nlh->nlmsg_pid, id,
 		       l3 == AF_INET ? "ipv4" : l3 == AF_INET6 ? "ipv6" : "unknown",
-		       l4, s, d, sport, dport, status);
+		       l4, s, d, sport, dport, status, src->groups,
+		       nlh->nlmsg_len);
 		if (l4 == IPPROTO_TCP && nfct_attr_is_set(ct, ATTR_TCP_STATE) > 0)
 			printf(",\"tcp_state\":\"%s\"",
 			       tcp_state_name(nfct_get_attr_u8(ct, ATTR_TCP_STATE)));
@@ -425,7 +445,7 @@ static bool handle_readable(struct source *src)
 	const struct nlmsghdr *nlh;
 	int n;
 
-	n = recv(src->fd, rx, sizeof(rx), MSG_DONTWAIT);
+	n = recv_from(src->fd, rx, sizeof(rx), MSG_DONTWAIT, src);
 	if (n < 0) {
 		if (errno == ENOBUFS) {
 			src->enobufs++;

@@ -20,7 +20,7 @@ evcheck.py conns FILE
     print the number of distinct connections.
 evcheck.py equal FILE_A FILE_B
     the two streams are the same messages in the same order (all fields but
-    "src").
+    "src" and "groups": a queue's messages are unicast, from no group).
 evcheck.py spread FILE BASE TOTAL
     messages of queues BASE..BASE+TOTAL-1: every connection on exactly one
     queue, the one its conntrack id selects (as the kernel computes it);
@@ -92,7 +92,8 @@ def main():
         print(sum(1 for m in msgs if t is None or m['type'] == t))
     elif cmd == 'equal':
         other = load(opts[0], sports)
-        strip = lambda ms: [{k: v for k, v in m.items() if k != 'src'} for m in ms]
+        strip = lambda ms: [{k: v for k, v in m.items()
+                             if k not in ('src', 'groups')} for m in ms]
         a, b = strip(msgs), strip(other)
         if a != b:
             for i, (x, y) in enumerate(zip(a, b)):
