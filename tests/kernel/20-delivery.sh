@@ -29,6 +29,30 @@ fi
 check S2_wellformed "queue stream" -- evcheck wellformed "$T_WORK/s2q.json" --conns 4
 expect S12_delivered_equals_received "$(evcheck count "$T_WORK/s2q.json")" "$(evq_stat ns1 1 delivered)"
 
+# --- S2: the queue's message is its own.  A delete with NLM_F_ECHO queues
+# the event's skb itself to the requester, whose socket filter here keeps 20
+# bytes of each message; multicast sets its group in the skb.  Neither
+# reaches the queue's DESTROY: it is the multicast listener's message, whole,
+# from no group (a unicast).
+mk_pair
+rule ns1 add table inet f ';' add chain inet f c postrouting 0 ';' \
+	add rule inet f c ctevent 1
+serve ns2 udp 192.0.2.2 5353 1
+listen s2eq ns1 -q 1 -e destroy; listen s2emc ns1 -m -e destroy
+traffic ns1 client udp 192.0.2.2 5353 1 --sport 42000
+out=$(ip netns exec ns1 "$PYTHON" "$TOP/tests/kernel/ctdel.py" 192.0.2.1 192.0.2.2 \
+	udp 42000 5353 --echo --trim 20)
+stop_listeners; wait
+# the scenario: the requester's copy was trimmed, the multicast one has a group
+expect S2_echo_delete_trimmed "errno=0 injected=0 echo_len=20" "$out"
+field() {  # FILE KEY: KEY of the DESTROY lines of FILE
+	sed -n "/\"type\":\"destroy\"/s/.*\"$2\":\([0-9]*\).*/\1/p" "$1" | xargs
+}
+mc_len=$(field "$T_WORK/s2emc.json" len)
+expect S2_echo_multicast_group "4" "$(field "$T_WORK/s2emc.json" groups)"
+expect S2_echo_queue_destroy_whole "$mc_len" "$(field "$T_WORK/s2eq.json" len)"
+expect S2_echo_queue_no_group "0" "$(field "$T_WORK/s2eq.json" groups)"
+
 # --- S1: untracked packets and packets without an entry are left alone, and
 # the rule goes on (its counter counts them).
 mk_pair

@@ -1,15 +1,20 @@
 #!/usr/bin/python3
 """Delete one IPv4 conntrack entry by ctnetlink, with one allocation failed.
 
-ctdel.py SRC DST PROTO SPORT DPORT [--fail-nth N]
+ctdel.py SRC DST PROTO SPORT DPORT [--fail-nth N] [--echo [--trim N]]
     IPCTNL_MSG_CT_DELETE for the original tuple.  With --fail-nth, the N-th
     fault-injectable allocation of this thread from the delete request on
     fails (/proc/thread-self/fail-nth, CONFIG_FAULT_INJECTION + FAILSLAB);
     the delete runs nf_ct_delete() and so the DESTROY event in this thread.
+    With --echo, the request has NLM_F_ECHO: the DESTROY comes back to this
+    socket too; --trim N attaches a socket filter that keeps N bytes of every
+    message this socket receives.
 Prints "errno=E injected=0|1": the request's errno (0 if acked), and whether
-the failure was injected before the request finished.
+the failure was injected before the request finished; with --echo also
+"echo_len=L" (bytes of the echoed DESTROY received, 0 if none).
 """
 import argparse
+import ctypes
 import socket
 import struct
 import sys
@@ -17,8 +22,10 @@ import sys
 NETLINK_NETFILTER = 12
 NFNL_SUBSYS_CTNETLINK = 1
 IPCTNL_MSG_CT_DELETE = 2
-NLM_F_REQUEST, NLM_F_ACK = 1, 4
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_ECHO = 1, 4, 8
 NLMSG_ERROR = 2
+SO_ATTACH_FILTER = 26
+BPF_RET_K = 0x06
 NLA_F_NESTED = 0x8000
 CTA_TUPLE_ORIG, CTA_TUPLE_IP, CTA_TUPLE_PROTO = 1, 1, 2
 CTA_IP_V4_SRC, CTA_IP_V4_DST = 1, 2
@@ -42,6 +49,8 @@ def main():
     p.add_argument('sport', type=int)
     p.add_argument('dport', type=int)
     p.add_argument('--fail-nth', type=int, default=0)
+    p.add_argument('--echo', action='store_true')
+    p.add_argument('--trim', type=int, default=0)
     a = p.parse_args()
 
     tuple_ = nest(CTA_TUPLE_ORIG,
@@ -57,10 +66,19 @@ def main():
     body = struct.pack('=BBH', socket.AF_INET, 0, 0) + tuple_
     msg = struct.pack('=IHHII', 16 + len(body),
                       (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE,
-                      NLM_F_REQUEST | NLM_F_ACK, 1, 0) + body
+                      NLM_F_REQUEST | NLM_F_ACK |
+                      (NLM_F_ECHO if a.echo else 0), 1, 0) + body
 
     s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
     s.bind((0, 0))
+    if a.trim:
+        # one classic BPF instruction: "ret #N", keep N bytes
+        insns = struct.pack('=HBBI', BPF_RET_K, 0, 0, a.trim)
+        buf = ctypes.create_string_buffer(insns)
+        prog = struct.pack('=HxxxxxxQ' if struct.calcsize('P') == 8 else '=HxxI',
+                           1, ctypes.addressof(buf))
+        s.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, prog)
+    echo_len = 0
     nth = '/proc/thread-self/fail-nth'
     if a.fail_nth:
         with open(nth, 'w') as f:
@@ -68,9 +86,13 @@ def main():
     err = 0
     try:
         s.send(msg)
-        reply = s.recv(65536)
-        if struct.unpack_from('=H', reply, 4)[0] == NLMSG_ERROR:
-            err = -struct.unpack_from('=i', reply, 16)[0]
+        while True:
+            reply = s.recv(65536)
+            if struct.unpack_from('=H', reply, 4)[0] == NLMSG_ERROR:
+                err = -struct.unpack_from('=i', reply, 16)[0]
+                break
+            # the echoed DESTROY, before the ack
+            echo_len = len(reply)
     except OSError as e:
         err = e.errno
     injected = 0
@@ -81,7 +103,8 @@ def main():
         # disarm, so that nothing after this request fails
         with open(nth, 'w') as f:
             f.write('0')
-    print('errno=%d injected=%d' % (err, injected))
+    print('errno=%d injected=%d' % (err, injected) +
+          (' echo_len=%d' % echo_len if a.echo else ''))
     return 0
 
 
