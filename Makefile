@@ -20,6 +20,7 @@ TOOLS    := $(B)/bin/ctevq-listen $(B)/bin/ctevq-rule
 
 .PHONY: all kernel kernel-base kernel-bpf kernel-debug kernel-qemu tools check-bpf bench-bpf check check-debug check-debug-smp check-uml \
 	check-qemu demo series series-check bench kernel-suites clean distclean setup setup-bpf \
+	kernel-kcsan check-kcsan \
 	setup-bench bench-scale
 
 all: kernel tools
@@ -52,9 +53,24 @@ $(UMLDBG): $(KTREE)/.ctevq-stamp $(wildcard $(KCONF)/*.config)
 	$(call kbuild,um,$(B)/uml-debug,$(KCONF)/netfilter.config $(KCONF)/uml.config $(KCONF)/debug.config,linux)
 
 # The qemu guest is the SMP one, so it carries the debug options too, and
-# nft_ctevent as a module for the rmmod test.
+# conntrack, ctnetlink and nft_ctevent as modules for the rmmod tests; the
+# guest loads them from modroot/ (modules_install).
+define modroot
+	rm -rf $(1)/modroot
+	$(MAKE) -s -C $(KTREE) ARCH=x86_64 O=$(1) INSTALL_MOD_PATH=$(1)/modroot \
+		modules_install >/dev/null
+endef
 $(QEMUK): $(KTREE)/.ctevq-stamp $(wildcard $(KCONF)/*.config)
 	$(call kbuild,x86_64,$(B)/qemu-debug,$(KCONF)/netfilter.config $(KCONF)/qemu.config $(KCONF)/debug.config $(KCONF)/modules.config,bzImage modules)
+	$(call modroot,$(B)/qemu-debug)
+
+# KCSAN cannot be in the KASAN kernel: the qemu guest with the race
+# detector instead (make check-kcsan, not in CI).
+QEMUKCSAN := $(B)/qemu-kcsan/arch/x86/boot/bzImage
+$(QEMUKCSAN): $(KTREE)/.ctevq-stamp $(wildcard $(KCONF)/*.config)
+	$(call kbuild,x86_64,$(B)/qemu-kcsan,$(KCONF)/netfilter.config $(KCONF)/qemu.config $(KCONF)/kcsan.config $(KCONF)/modules.config,bzImage modules)
+	$(call modroot,$(B)/qemu-kcsan)
+kernel-kcsan: $(QEMUKCSAN)
 
 # The pinned release without the series, for make bench's comparisons.
 UMLBASE  := $(B)/uml-base/linux
@@ -116,6 +132,9 @@ check-debug: kernel-debug kernel-qemu tools $(SELFTEST)
 		--tag debug --qemu-kernel $(QEMUK) --qemu-suite 70+80
 check-debug-smp: kernel-qemu tools $(SELFTEST)
 	scripts/check.sh --kernel $(QEMUK) --runner qemu --suite 50+90 --tag debug
+# the concurrency, reliability and fault tests under KCSAN, on 2 vCPUs
+check-kcsan: kernel-kcsan tools
+	scripts/check.sh --kernel $(QEMUKCSAN) --runner qemu --suite 60+70+80 --tag kcsan
 
 # Not in CI: it needs a kernel of its own (make kernel-bpf).
 check-bpf: kernel-bpf tools $(TRACE)

@@ -35,11 +35,14 @@ P=0 F=0 S=0
 
 run() {  # RUNNER KERNEL SUITE TIMEOUT [SCRIPT]
 	local r=$1 k=$2 s=$3 to=$4 script=${5:-$top/tests/kernel/suite.sh}
-	local dir=$top/build/results/$1-$3$tag verdict ko
-	# a kernel built with nft_ctevent as a module: the guest insmods it
+	local dir=$top/build/results/$1-$3$tag verdict ko mods
+	# a kernel built with nft_ctevent as a module: the guest insmods it, or
+	# with its modules_install tree, loads every module from there
 	ko=$(dirname "$k")/net/netfilter/nft_ctevent.ko
 	case $k in */arch/*/boot/*) ko=${k%/arch/*}/net/netfilter/nft_ctevent.ko ;; esac
 	[ -f "$ko" ] && ko="ctevq.ko=$ko" || ko=
+	mods=${k%/arch/*}/modroot
+	[ "$mods" != "$k" ] && [ -d "$mods/lib/modules" ] && ko="$ko ctevq.modules=$mods"
 	echo "--- $r guest, suite $s ($k)"
 	verdict=$(GUEST_QUIET=1 GUEST_APPEND="ctevq.suite=$s ctevq.tag=${tag#-} $ko" \
 		"$top/scripts/run-guest.sh" "$r" "$script" "$dir" "$to" "$k" 2>&1 | tail -1)

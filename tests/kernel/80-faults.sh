@@ -2,10 +2,11 @@
 # Fault scenarios: a listener killed in an event storm, a netns deleted with
 # queues bound and entries subscribed, rmmod of nft_ctevent, a full
 # conntrack table, atomic ruleset replacement under traffic (F5: same
-# queues; F7: other queues), and bind/unbind, rule reloads and traffic all
-# at once.  Meant for the 2-vCPU qemu debug guest (KASAN, lockdep,
-# kmemleak; nft_ctevent built as a module there); also runs in UML, where
-# nft_ctevent is built in and F3 is skipped.
+# queues; F7: other queues), bind/unbind, rule reloads and traffic all at
+# once, and the conntrack modules removed and loaded while sockets close
+# (F8).  Meant for the 2-vCPU qemu debug guest (KASAN, lockdep, kmemleak;
+# conntrack, ctnetlink and nft_ctevent built as modules there); also runs
+# in UML, where they are built in and F3 and F8 are skipped.
 # kmemleak is read by the guest at the end of the run (scripts/guest-init.sh),
 # late enough for leaks from F2 to be reported.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -251,6 +252,63 @@ check F7_spread_over_new_queues "100 connections" -- \
 check F7_wellformed "every new connection" -- \
 	evcheck wellformed "$T_WORK/f7.json" --sport 33000-33099 --conns 100
 expect F7_old_entries_not_on_new_queues 0 "$(evcheck count "$T_WORK/f7.json" --sport 32000-32049)"
+
+# --- F8: netfilter sockets open and close, in the initial netns and in
+# another, while the conntrack modules are removed and loaded again, five
+# times.  Conntrack's NETLINK_URELEASE notifier reads the netns's conntrack
+# data: it must not run before that exists or after it is freed.  The
+# verdict is the kernel log (KASAN); the loops count their sockets.
+cleanup_ns
+M=${CTEVQ_MODULES:-}
+ctmods="nft_ctevent nft_ct nf_conntrack_bridge nf_conntrack_netlink nf_conntrack"
+if [ ! -e /sys/module/nf_conntrack/initstate ]; then
+	skip F8_modules_cycle "nf_conntrack is built into this kernel"
+elif [ -z "$M" ]; then
+	fail F8_modules_cycle "nf_conntrack is a module but CTEVQ_MODULES (ctevq.modules=) is not set"
+else
+	ip netns add f8
+	sockloop='
+import os, socket, sys
+n = 0
+while not os.path.exists(sys.argv[1]):
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)
+    s.bind((0, 0))
+    s.close()
+    n += 1
+print(n)'
+	"$PYTHON" -c "$sockloop" "$T_WORK/f8.stop" > "$T_WORK/f8.init" &
+	l1=$!
+	ip netns exec f8 "$PYTHON" -c "$sockloop" "$T_WORK/f8.stop" > "$T_WORK/f8.netns" &
+	l2=$!
+	cycles=0
+	for i in 1 2 3 4 5; do
+		n=50
+		# rules' module references go in nf_tables' deferred work
+		until out=$(modprobe -d "$M" -r $ctmods 2>&1) || [ $n = 0 ]; do
+			sleep 0.1; n=$((n - 1))
+		done
+		[ $n -gt 0 ] && [ ! -e /sys/module/nf_conntrack ] || { echo "    remove: $out"; break; }
+		out=$(modprobe -d "$M" -a $ctmods 2>&1) || { echo "    load: $out"; break; }
+		cycles=$((cycles + 1))
+	done
+	touch "$T_WORK/f8.stop"
+	wait $l1 $l2
+	expect F8_modules_removed_and_loaded 5 "$cycles"
+	s1=$(cat "$T_WORK/f8.init") s2=$(cat "$T_WORK/f8.netns")
+	[ "${s1:-0}" -gt 0 ] && [ "${s2:-0}" -gt 0 ] && ok F8_sockets_closed_meanwhile ||
+		fail F8_sockets_closed_meanwhile "init netns $s1, other netns $s2"
+	echo "    sockets closed: $s1 (initial netns), $s2 (netns f8)"
+	ip netns del f8
+	mk_pair
+	rule ns1 add table inet f ';' add chain inet f c postrouting 0 ';' \
+		add rule inet f c ctevent 1
+	listen f8q ns1 -q 1
+	storm ns1 34000 20
+	ct_flush ns1
+	stop_listeners
+	check F8_queues_work_after_reload "queue 1" -- \
+		evcheck wellformed "$T_WORK/f8q.json" --sport 34000-34019 --conns 20
+fi
 
 cleanup_ns
 dmesg_clean && ok kernel_log_clean || fail kernel_log_clean "splat in kernel log"

@@ -11,22 +11,32 @@ for arg in $(cat /proc/cmdline); do
 	ctevq.suite=*) suite=${arg#*=} ;;
 	ctevq.tag=*) tag=${arg#*=} ;;
 	ctevq.ko=*) ko=${arg#*=} ;;
+	ctevq.modules=*) mods=${arg#*=} ;;
 	esac
 done
 # No module autoload in the guest (no /lib/modules for this kernel): a
-# kernel with nft_ctevent as a module gets it loaded from its build tree.
-# 80-faults unloads and reloads it: CTEVQ_KO names the file.
-export CTEVQ_KO=${ko:-}
+# kernel with modules gets all of them loaded from its modules_install tree
+# (CTEVQ_MODULES), or nft_ctevent from its build tree.  80-faults unloads
+# and reloads them: CTEVQ_KO names nft_ctevent's file.
+export CTEVQ_KO=${ko:-} CTEVQ_MODULES=${mods:-}
+if [ -n "$CTEVQ_MODULES" ]; then
+	modprobe -d "$CTEVQ_MODULES" -a $(sed 's|.*/||; s|\.ko[.a-z]*$||' \
+		"$CTEVQ_MODULES"/lib/modules/"$(uname -r)"/modules.order) ||
+		echo "FAIL: modprobe_modules: cannot load the modules of $CTEVQ_MODULES"
+fi
 if [ -n "$CTEVQ_KO" ] && [ ! -d /sys/module/nft_ctevent ]; then
 	insmod "$CTEVQ_KO" || echo "FAIL: insmod_nft_ctevent: cannot load $CTEVQ_KO"
 fi
-# The debug kernel (KASAN, lockdep, kmemleak) is several times slower: the
-# reliable-delivery and isolation tests use fewer connections there, and
-# the fuzzer's rounds may take longer (in a qemu TCG guest, a batch with a
-# rule over all 65535 queues took more than 30 s).
-[ "$tag" = debug ] && export CTEVQ_RELIABLE_CONNS=${CTEVQ_RELIABLE_CONNS:-4000} \
-	CTEVQ_ISO_CONNS=${CTEVQ_ISO_CONNS:-4000} \
-	CTEVQ_FUZZ_WATCHDOG=${CTEVQ_FUZZ_WATCHDOG:-180}
+# The debug kernels (KASAN, lockdep, kmemleak; KCSAN) are several times
+# slower: the reliable-delivery and isolation tests use fewer connections
+# there, and the fuzzer's rounds may take longer (in a qemu TCG guest, a
+# batch with a rule over all 65535 queues took more than 30 s).
+case $tag in
+debug|kcsan)
+	export CTEVQ_RELIABLE_CONNS=${CTEVQ_RELIABLE_CONNS:-4000} \
+		CTEVQ_ISO_CONNS=${CTEVQ_ISO_CONNS:-4000} \
+		CTEVQ_FUZZ_WATCHDOG=${CTEVQ_FUZZ_WATCHDOG:-180} ;;
+esac
 case $suite in
 smoke) tests="00-smoke.sh 30-control.sh 60-smp.sh" ;;
 [0-9][0-9]*)	# e.g. 10+20: the tests numbered 10 and 20
