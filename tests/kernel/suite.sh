@@ -20,7 +20,8 @@ done
 # and reloads them: CTEVQ_KO names nft_ctevent's file.
 export CTEVQ_KO=${ko:-} CTEVQ_MODULES=${mods:-}
 if [ -n "$CTEVQ_MODULES" ]; then
-	modprobe -d "$CTEVQ_MODULES" -a $(sed 's|.*/||; s|\.ko[.a-z]*$||' \
+	# the netfilter ones: others (a CPU's thermal driver) may not apply
+	modprobe -d "$CTEVQ_MODULES" -a $(sed -n '/\/netfilter\//{s|.*/||; s|\.ko[.a-z]*$||; p}' \
 		"$CTEVQ_MODULES"/lib/modules/"$(uname -r)"/modules.order) ||
 		echo "FAIL: modprobe_modules: cannot load the modules of $CTEVQ_MODULES"
 fi
