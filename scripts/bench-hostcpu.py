@@ -4,7 +4,7 @@ host accounts it, at the marks the guest prints (UML, or qemu: then the
 utime + stime of the qemu process that boots KERNEL, all its threads,
 in clock ticks).
 
-The guest (tests/bench/guest.sh) writes "CTEVQCPU LABEL" to its console; this
+The guest (tests/bench/run.sh) writes "CTEVQCPU LABEL" to its console; this
 follows the console log (scripts/run-guest.sh writes it as the guest runs)
 and, at each mark, adds up the CPU time of the UML kernel process (KERNEL's
 command line) and of its uml-userspace children (one per guest address

@@ -3,7 +3,7 @@
 #
 # make bench-scale: how the cost of the ct event queues grows with the number
 # of queues bound, of conntrack entries, of network namespaces and of an
-# entry's subscriptions.  One UML guest boot runs tests/bench/scale.sh with
+# entry's subscriptions.  One UML guest boot runs tests/bench/run-scale.sh with
 # GUEST_MEM of memory (a million entries need more than the default);
 # tests/bench/scale.py turns its raw lines into build/bench-scale/results.md
 # (printed) and draws one gnuplot figure per curve next to it.  Medians of
@@ -48,7 +48,7 @@ if [ $format_only = 0 ]; then
 	t0=$(date +%s)
 	load0=$(cut -d' ' -f1 /proc/loadavg)
 	GUEST_MEM=${GUEST_MEM:-3072M} guest_with_cpu uml "$kernel" "${SCALE_TIMEOUT:-5400}" \
-		"$append" "$top/tests/bench/scale.sh" "$res" "$out/hostcpu.raw"
+		"$append" "$top/tests/bench/run-scale.sh" "$res" "$out/hostcpu.raw"
 	rc=$?
 	echo "host nproc=$(nproc) load_before=$load0 load_after=$(cut -d' ' -f1 /proc/loadavg) guest_seconds=$(( $(date +%s) - t0 )) guest_mem=${GUEST_MEM:-3072M}" > "$out/host.raw"
 	if [ $rc != 0 ] || ! grep -qx done "$res/scale.raw" 2>/dev/null; then

@@ -1,7 +1,7 @@
 #!/bin/bash
 # scripts/bench.sh [--quick] [--format-only] [--bpf]
 #
-# The ct event queue benchmark: one UML guest boot runs tests/bench/guest.sh
+# The ct event queue benchmark: one UML guest boot runs tests/bench/run.sh
 # (selective listening: queue vs multicast with a userspace filter vs
 # multicast with a BPF filter; packet path pps; memory per entry and per
 # queue; whole-system cost with one and four consumers; a slow consumer;
@@ -11,7 +11,7 @@
 #   --quick        one repetition, shorter runs (a smoke run of the harness)
 #   --format-only  only re-format build/bench/guest/bench.raw
 #   --bpf          make bench-bpf instead: queues against BPF tracing of
-#                  conntrack (ctevq-trace), part 9 of tests/bench/guest.sh, in
+#                  conntrack (ctevq-trace), part 9 of tests/bench/run.sh, in
 #                  one boot of the 2-vCPU qemu guest of make kernel-bpf;
 #                  results in build/bench-bpf/results.md
 # Environment: KCC           the kernel's compiler (make passes its own)
@@ -19,7 +19,7 @@
 #                            (default build/qemu, make bench builds it;
 #                            with --bpf build/qemu-bpf)
 #              BENCH_APPEND  extra guest parameters, e.g. "bench.RATE=300
-#              bench.RCVBUF=65536" (see tests/bench/guest.sh)
+#              bench.RCVBUF=65536" (see tests/bench/run.sh)
 #              BENCH_TIMEOUT guest wall-clock limit in seconds (default 2400;
 #                            the whole run took 1244 s on 2026-12-03)
 # Needs the kernel (make kernel) and builds the tools (src/, small).
@@ -71,7 +71,7 @@ bench_bpf() {
 	t0=$(date +%s)
 	load0=$(cut -d' ' -f1 /proc/loadavg)
 	guest_with_cpu qemu "$kernel" "${BENCH_TIMEOUT:-3000}" "$append" \
-		"$top/tests/bench/guest.sh" "$res" "$out/hostcpu.raw"
+		"$top/tests/bench/run.sh" "$res" "$out/hostcpu.raw"
 	rc=$?
 	guest_done "$rc" "$load0" "$t0"
 }
@@ -94,12 +94,12 @@ elif [ $format_only = 0 ]; then
 	t0=$(date +%s)
 	load0=$(cut -d' ' -f1 /proc/loadavg)
 	guest_with_cpu uml "$kernel" "${BENCH_TIMEOUT:-2400}" "$append" \
-		"$top/tests/bench/guest.sh" "$res" "$out/hostcpu.raw"
+		"$top/tests/bench/run.sh" "$res" "$out/hostcpu.raw"
 	rc=$?
 	echo "bench: guest finished after $(( $(date +%s) - t0 )) s" >&2
 	# the unpatched kernel: the extension area only
 	GUEST_QUIET=1 GUEST_APPEND="bench.KERNEL=base bench.PARTS=ext bench.EXTLEN_KO=$kob" \
-		"$top/scripts/run-guest.sh" uml "$top/tests/bench/guest.sh" "$res-base" \
+		"$top/scripts/run-guest.sh" uml "$top/tests/bench/run.sh" "$res-base" \
 		300 "$B/uml-base/linux" >&2 || rc=1
 	# the packet path on the 2-vCPU qemu guest, a sender on each CPU
 	qk=${QEMU_KERNEL:-$B/qemu/arch/x86/boot/bzImage}
@@ -107,7 +107,7 @@ elif [ $format_only = 0 ]; then
 		qapp="bench.RUNNER=qemu bench.PARTS=pps bench.PPS_FLOWS=2 bench.FLOOD_N=50000 bench.PPS_REPS=5"
 		[ $quick = 1 ] && qapp="$qapp bench.FLOOD_N=10000 bench.PPS_REPS=1"
 		GUEST_QUIET=1 GUEST_APPEND="$qapp" \
-			"$top/scripts/run-guest.sh" qemu "$top/tests/bench/guest.sh" "$res-qemu" \
+			"$top/scripts/run-guest.sh" qemu "$top/tests/bench/run.sh" "$res-qemu" \
 			900 "$qk" >&2 || rc=1
 	else
 		echo "bench: no qemu kernel at $qk: the SMP packet-path line is left out" >&2

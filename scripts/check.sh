@@ -34,7 +34,7 @@ done
 P=0 F=0 S=0
 
 run() {  # RUNNER KERNEL SUITE TIMEOUT [SCRIPT]
-	local r=$1 k=$2 s=$3 to=$4 script=${5:-$top/tests/kernel/suite.sh}
+	local r=$1 k=$2 s=$3 to=$4 script=${5:-$top/tests/kernel/run.sh}
 	local dir=$top/build/results/$1-$3$tag verdict ko mods
 	# a kernel built with nft_ctevent as a module: the guest insmods it, or
 	# with its modules_install tree, loads every module from there

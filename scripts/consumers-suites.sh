@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 dir=$top/build/results/consumers-suites
-verdict=$(GUEST_QUIET=1 "$top/scripts/run-guest.sh" uml "$top/tests/consumers/suites.sh" \
+verdict=$(GUEST_QUIET=1 "$top/scripts/run-guest.sh" uml "$top/tests/consumers/run-upstream.sh" \
 	"$dir" "$timeout" "$kernel" 2>&1 | tail -n 1)
 grep -E '^    (un)?patched ' "$dir/output.log" 2>/dev/null
 counts() {  # BUILD

@@ -37,7 +37,7 @@ guest() {	# SUITE[:PATHS] VARIANT
 	local dir=$top/build/results/nft-suites-${1%%:*}-$2 only=
 	case $1 in *:*) only="ctevq.nft.only=${1#*:}" ;; esac
 	GUEST_QUIET=1 GUEST_APPEND="ctevq.nft.suite=${1%%:*} ctevq.nft.prefix=${prefix[$2]} ctevq.nft.tree=${tree[$2]} $only" \
-		"$top/scripts/run-guest.sh" uml "$top/tests/nft/suites.sh" "$dir" "$timeout" "$kernel" > "$dir.verdict" 2>&1
+		"$top/scripts/run-guest.sh" uml "$top/tests/nft/run-upstream.sh" "$dir" "$timeout" "$kernel" > "$dir.verdict" 2>&1
 	echo "nft-suites: $1 $2: $(tail -n1 "$dir.verdict"), $(cat "$dir/elapsed" 2>/dev/null)s"
 }
 

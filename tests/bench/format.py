@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Format tests/bench/guest.sh's key=value lines (bench.raw) as markdown.
+"""Format tests/bench/run.sh's key=value lines (bench.raw) as markdown.
 
 Usage: format.py BENCH_RAW [HOST_RAW] > results.md
 Every number is the median over the repetitions; ratios are ratios of

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Format tests/bench/scale.sh's raw lines (make bench-scale) as markdown and
+"""Format tests/bench/run-scale.sh's raw lines (make bench-scale) as markdown and
 draw one figure per curve with gnuplot.
 
 Usage: scale.py SCALE_ALL_RAW OUTDIR > results.md

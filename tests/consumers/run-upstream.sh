@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/consumers/suites.sh - inside the guest (make consumers-suites):
+# tests/consumers/run-upstream.sh - inside the guest (make consumers-suites):
 # conntrack-tools' own tests/conntrack testsuite, each file in a fresh
 # netns, with the unpatched build (build/consumers-unpatched) and with the
 # patched one (build/consumers).  Prints one line per command of the

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/bench/scale.sh - make bench-scale, inside the UML guest
+# tests/bench/run-scale.sh - make bench-scale, inside the UML guest
 # (scripts/bench-scale.sh runs it through scripts/run-guest.sh): how the cost
 # grows with the number of queues, of conntrack entries, of network
 # namespaces and of an entry's subscriptions.  key=value lines go to

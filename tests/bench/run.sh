@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/bench/guest.sh - the benchmark, run inside the UML guest by
+# tests/bench/run.sh - the benchmark, run inside the UML guest by
 # scripts/bench.sh (via scripts/run-guest.sh).  Writes key=value lines to
 # $CTEVQ_RESULTS/bench.raw (also echoed to the output log); scripts/bench.sh
 # formats them on the host.  No assertions: numbers are only reported.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/nft/suites.sh - one upstream nftables test suite inside the guest
+# tests/nft/run-upstream.sh - one upstream nftables test suite inside the guest
 # (scripts/nft-suites.sh, make nft-suites).  Guest command line:
 #   ctevq.nft.suite=py|shell  ctevq.nft.prefix=DIR (install prefix, DIR/sbin/nft)
 #   ctevq.nft.tree=DIR (the built nftables tree whose tests/ are run)
