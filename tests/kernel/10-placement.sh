@@ -1,5 +1,5 @@
 #!/bin/bash
-# DESIGN S4 (placement) and S5 (multicast unchanged): whatever the chain's
+# S4 (placement) and S5 (multicast unchanged): whatever the chain's
 # hook priority (before or after conntrack confirmation) and whatever order
 # the table and conntrack were activated in, queue 1 sees the same stream
 # per connection: one NEW with the full state first, then the later events,

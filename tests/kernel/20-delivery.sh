@@ -1,5 +1,5 @@
 #!/bin/bash
-# Delivery: DESIGN S1 (untouched packets, rule continues), S2 (same message
+# Delivery: S1 (untouched packets, rule continues), S2 (same message
 # as multicast), S3 (unconfirmed entries never reported), S5 (RFC case:
 # independent queues), S6 (ranges), S7 (unbound queue, overrun), S11 (old
 # entries), S12 (/proc statistics).

@@ -1,5 +1,5 @@
 #!/bin/bash
-# DESIGN S8 (binding: permissions, EBUSY, ENOENT, EINVAL, release on close,
+# S8 (binding: permissions, EBUSY, ENOENT, EINVAL, release on close,
 # per-netns queues) and the expression's attribute checks (S9 ranges).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/ctevq.sh"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# DESIGN S9: the expression loads and delivers in ip, ip6, inet and bridge
+# S9: the expression loads and delivers in ip, ip6, inet and bridge
 # tables; netdev and arp tables refuse it.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/ctevq.sh"

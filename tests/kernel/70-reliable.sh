@@ -1,5 +1,5 @@
 #!/bin/bash
-# DESIGN S7, reliable flag: a listener bound with CTNL_EVQ_F_RELIABLE whose
+# S7, reliable flag: a listener bound with CTNL_EVQ_F_RELIABLE whose
 # receive buffer overflows still gets every DESTROY exactly once, for a
 # flush and for expiry; without the flag the same run loses events and
 # /proc counts the loss.  The entries waiting for the reliable listener

@@ -1,5 +1,5 @@
 #!/bin/bash
-# DESIGN S10: bind, unbind, rule changes and socket close in one netns never
+# S10: bind, unbind, rule changes and socket close in one netns never
 # walk the conntrack table nor wait under a lock another netns needs.  With
 # many entries in netns A, a tight bind/unbind loop and a rule add/delete
 # loop run in netns B while A lists its table and keeps a queue: everything
