@@ -21,6 +21,9 @@
 #       each series applied with git am on its tag and built at every patch
 #       (scripts/consumers-series-check.sh); not part of "make check".
 
+## consumers: patched libnetfilter_conntrack, conntrack, conntrackd, ulogd (LNFCT_SRC=, CTTOOLS_SRC=, ULOGD_SRC=)
+## consumers-suites: conntrack-tools' own testsuite, unpatched against patched
+## consumers-series-check: the three consumer series built at every patch; ~3 min
 LNFCT_SRC   ?=
 CTTOOLS_SRC ?=
 ULOGD_SRC   ?=

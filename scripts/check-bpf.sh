@@ -1,12 +1,17 @@
 #!/bin/bash
-# check-bpf.sh KERNEL: the BPF tracing property tests (tests/bpf/) in the
+# check-bpf.sh KERNEL [NN+NN]: the BPF tracing property tests (tests/bpf/,
+# or the files of those numbers) in the
 # 2-vCPU qemu guest booted from KERNEL (make kernel-bpf: BPF syscall,
 # kprobes, ftrace, BTF), with ctevq-trace built for it (make check-bpf
 # builds both).  Ends with "N passed, N failed, N skipped"; a guest that
 # times out, writes no result or shows a kernel splat counts as a failure.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-kernel=$1
+kernel=$1 suite=${2:-}
+for n in ${suite//+/ }; do
+	set -- "$top"/tests/bpf/"$n"-*.sh
+	[ -f "$1" ] || { echo "check-bpf: no tests/bpf/$n-*.sh" >&2; exit 2; }
+done
 dir=$top/build/results/qemu-bpf
 P=0 F=0 S=0
 if [ ! -x "$top/build/bin/ctevq-trace" ]; then
@@ -15,7 +20,7 @@ if [ ! -x "$top/build/bin/ctevq-trace" ]; then
 	exit 1
 fi
 echo "--- qemu guest, tests/bpf ($kernel)"
-verdict=$(GUEST_QUIET=1 "$top/scripts/run-guest.sh" qemu "$top/tests/bpf/run.sh" \
+verdict=$(GUEST_QUIET=1 GUEST_APPEND="${suite:+ctevq.suite=$suite}" "$top/scripts/run-guest.sh" qemu "$top/tests/bpf/run.sh" \
 	"$dir" 1200 "$kernel" 2>&1 | tail -1)
 if [ -f "$dir/output.log" ]; then
 	grep -E '^(PASS|FAIL|SKIP): |^    |^=== ' "$dir/output.log" | sed 's/^\(PASS\|FAIL\|SKIP\): /\1: qemu: /'

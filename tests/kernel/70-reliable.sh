@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctevq: smp-only (make check-debug runs it in the 2-vCPU qemu guest)
 # S7, reliable flag: a listener bound with CTNL_EVQ_F_RELIABLE whose
 # receive buffer overflows still gets every DESTROY exactly once, for a
 # flush and for expiry; without the flag the same run loses events and

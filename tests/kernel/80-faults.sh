@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctevq: smp-only (make check-debug runs it in the 2-vCPU qemu guest)
 # Fault scenarios: a listener killed in an event storm, a netns deleted with
 # queues bound and entries subscribed, rmmod of nft_ctevent, a full
 # conntrack table, atomic ruleset replacement under traffic (F5: same
