@@ -24,6 +24,7 @@
 ## consumers: patched libnetfilter_conntrack, conntrack, conntrackd, ulogd (LNFCT_SRC=, CTTOOLS_SRC=, ULOGD_SRC=)
 ## consumers-suites: conntrack-tools' own testsuite, unpatched against patched
 ## consumers-series-check: the three consumer series built at every patch; ~3 min
+## setup-consumers: the Debian packages the consumers need (.ci/packages-consumers)
 LNFCT_SRC   ?=
 CTTOOLS_SRC ?=
 ULOGD_SRC   ?=
@@ -40,7 +41,10 @@ CONS_HAVE_SRC := $(and $(strip $(LNFCT_SRC)),$(strip $(CTTOOLS_SRC)))
 CONSU_PREFIX  := $(B)/consumers-unpatched
 CONSU_STAMP   := $(CONSU_PREFIX)/.ctevq-stamp
 
-.PHONY: consumers consumers-force consumers-series-check consumers-suites
+.PHONY: consumers consumers-force consumers-series-check consumers-suites setup-consumers
+
+setup-consumers:
+	@scripts/setup.sh $(TOP)/.ci/packages-consumers
 
 ifneq ($(CONS_HAVE_SRC),)
 
@@ -51,6 +55,7 @@ $(CONS_SRCFILE): consumers-force
 	@echo '$(abspath $(LNFCT_SRC)) $(abspath $(CTTOOLS_SRC)) $(abspath $(ULOGD_SRC))' | cmp -s - $@ 2>/dev/null || \
 		echo '$(abspath $(LNFCT_SRC)) $(abspath $(CTTOOLS_SRC)) $(abspath $(ULOGD_SRC))' > $@
 
+$(CONS_STAMP) $(CONSU_STAMP): | setup-consumers
 $(CONS_STAMP): $(CONS_INPUTS) $(CONS_SRCFILE)
 	@rm -f $@
 	scripts/build-consumers.sh $(LNFCT_SRC) $(CTTOOLS_SRC) $(CONS_PREFIX) $(ULOGD_SRC)

@@ -15,6 +15,7 @@
 
 ## nft: the patched nft in build/nft (NFT_SRC=, LIBNFTNL_SRC=: upstream trees); ~5 min
 ## nft-suites: nftables' tests/py and tests/shell, unpatched against patched nft; hours
+## setup-nft: the Debian packages libnftnl and nftables need (.ci/packages-nft)
 NFT_SRC      ?=
 LIBNFTNL_SRC ?=
 export NFT_SRC LIBNFTNL_SRC
@@ -31,7 +32,10 @@ NFT_SUITES   ?= py shell
 NFT_SUITES_JOBS ?= 1
 NFT_SUITES_TIMEOUT ?= 2700
 
-.PHONY: nft nft-suites nft-force
+.PHONY: nft nft-suites nft-force setup-nft
+
+setup-nft:
+	@scripts/setup.sh $(TOP)/.ci/packages-nft
 
 ifneq ($(NFT_HAVE_SRC),)
 
@@ -43,6 +47,7 @@ $(NFT_SRCFILE): nft-force
 	@echo '$(abspath $(LIBNFTNL_SRC)) $(abspath $(NFT_SRC))' | cmp -s - $@ 2>/dev/null || \
 		echo '$(abspath $(LIBNFTNL_SRC)) $(abspath $(NFT_SRC))' > $@
 
+$(NFT_STAMP) $(NFTU_STAMP): | setup-nft
 $(NFT_STAMP): $(NFT_INPUTS) $(NFT_SRCFILE)
 	@rm -f $@
 	scripts/build-nft.sh $(LIBNFTNL_SRC) $(NFT_SRC) $(NFT_PREFIX)
