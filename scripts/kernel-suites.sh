@@ -139,7 +139,7 @@ for n in "${newf[@]}"; do echo "  new failure: $n (log: $res/patched/ks-$n.log)"
 sed 's/^/  /' "$res/table.txt"
 
 # why each test that did not pass did not: the first line of its log that
-# says so (or the timeout), for the README's table
+# says so (or the timeout), for the table of docs/maintainer.md
 for n in $names; do
 	for v in unpatched patched; do
 		r=${out[$v,$n]:-}

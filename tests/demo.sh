@@ -53,11 +53,7 @@ C=
 if [ -n "$CT" ]; then
 	ip netns exec ns1 stdbuf -oL "$CT" -E --queue 3 > "$T_WORK/C.txt" 2>&1 &
 	C=$!
-	n=50
-	while [ $n -gt 0 ]; do
-		case $(evq_stat ns1 3 portid 2>/dev/null) in 0|none|'') ;; *) break ;; esac
-		sleep 0.1; n=$((n - 1))
-	done
+	until_bound ns1 3
 fi
 sleep 0.5
 

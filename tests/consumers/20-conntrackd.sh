@@ -64,12 +64,7 @@ ctd_conf queue "EventQueue 1"
 ctd_conf mcast
 ctd_start queue
 ctd_start mcast
-n=50
-while [ $n -gt 0 ]; do
-	case $(evq_stat ns1 1 portid 2>/dev/null) in 0|none|'') ;; *) break ;; esac
-	sleep 0.1; n=$((n - 1))
-done
-[ $n -gt 0 ] && ok CTD_queue_bound || fail CTD_queue_bound "queue 1: $(evq_proc ns1 2>&1)"
+until_bound ns1 1 && ok CTD_queue_bound || fail CTD_queue_bound "queue 1: $(evq_proc ns1 2>&1)"
 serve ns2 tcp 192.0.2.2 8080 3
 traffic ns1 client tcp 192.0.2.2 8080 3 --sport 43000
 serve ns2 udp 192.0.2.2 5353 2

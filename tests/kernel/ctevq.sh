@@ -11,6 +11,7 @@
 #   evq_stat NS QUEUE FIELD  FIELD (portid events flags delivered unbound lost
 #                            overflow noext) of /proc/net/netfilter/nf_conntrack_evq
 #   evq_queues NS            the queue numbers that file lists
+#   until_bound NS QUEUE     until a socket holds QUEUE (at most 5 s)
 #   evcheck ARGS...          tests/kernel/evcheck.py
 #   traffic NS ARGS...       tests/kernel/traffic.py in NS
 #   serve NS PROTO ADDR PORT COUNT   background server, waits until it listens
@@ -90,6 +91,16 @@ evq_stat() {
 # NS: the queue numbers /proc lists, sorted
 evq_queues() {
 	evq_proc "$1" 2>/dev/null | awk '{ print $1 }' | sort -n | xargs
+}
+
+# a program started in the background binds its queue a moment later
+until_bound() {  # NS QUEUE
+	local n=50
+	while [ $n -gt 0 ]; do
+		case $(evq_stat "$1" "$2" portid 2>/dev/null) in 0|none|'') ;; *) return 0 ;; esac
+		sleep 0.1; n=$((n - 1))
+	done
+	return 1
 }
 
 # NS QUEUES [SECONDS]: until /proc lists exactly QUEUES (deleted rules are
