@@ -11,14 +11,7 @@
 #include <stdio.h>
 #include <time.h>
 #include <sys/time.h>
-
-static inline double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "nlutil.h"	/* now_mono(), write_ready() */
 
 static inline double tv_s(struct timeval tv)
 {
@@ -41,31 +34,6 @@ static inline double bench_work(long us, volatile sig_atomic_t *stop)
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !*stop)
 		;
 	return now_mono() - t0;
-}
-
-/*
- * Create PATH (if not NULL) once the program is ready, atomically (a
- * rename), so that a script waiting for it never reads it half written.
- * Returns 0, or -1 with errno set.
- */
-static inline int bench_ready(const char *path)
-{
-	char tmp[4096];
-	FILE *f;
-
-	if (!path)
-		return 0;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return -1;
-	if (fputs("ready\n", f) < 0) {
-		fclose(f);
-		return -1;
-	}
-	if (fclose(f) || rename(tmp, path))
-		return -1;
-	return 0;
 }
 
 #endif /* CTEVQ_BENCHUTIL_H */

@@ -107,7 +107,7 @@ static int cmd_server(int base, int nports, const char *ready)
 		pfd[2 * i] = (struct pollfd){ .fd = u, .events = POLLIN };
 		pfd[2 * i + 1] = (struct pollfd){ .fd = t, .events = POLLIN };
 	}
-	if (bench_ready(ready) < 0)
+	if (write_ready(ready) < 0)
 		die("ready file");
 	while (!stop) {
 		if (poll(pfd, 2 * nports, 1000) <= 0)
@@ -251,7 +251,7 @@ static int cmd_sink(int port, const char *ready)
 	signals();
 	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0)
 		die("sink socket");
-	if (bench_ready(ready) < 0)
+	if (write_ready(ready) < 0)
 		die("ready file");
 	n = recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
 	if (n > 0)

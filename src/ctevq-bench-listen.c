@@ -269,7 +269,7 @@ int main(int argc, char **argv)
 	}
 
 	getrusage(RUSAGE_SELF, &r0);
-	if (bench_ready(ready) < 0) {
+	if (write_ready(ready) < 0) {
 		perror(PROG ": ready file");
 		return 1;
 	}

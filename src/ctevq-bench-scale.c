@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ctevq-bench-scale: the queue side of make bench-scale
- * (tests/bench/scale.sh).
+ * (tests/bench/run-scale.sh).
  *
  *   listen [-s] [-b BYTES] [-r READY] [-n PREFIX,COUNT] FIRST LAST
  *       bind the queues FIRST..LAST, on one socket or, with -s, one socket
@@ -71,14 +71,12 @@ static void __attribute__((noreturn)) usage(int rc)
 	exit(rc);
 }
 
-static long parse_num(const char *s, long max)
+/* a decimal argument from 0 to MAX, or exit 2 */
+static long parse_count(const char *s, long max)
 {
-	char *end;
-	long v;
+	unsigned long long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *s == '\0' || *end != '\0' || v < 0 || v > max) {
+	if (!parse_num(s, 10, 0, max, &v)) {
 		fprintf(stderr, PROG ": bad number '%s' (0..%ld)\n", s, max);
 		exit(2);
 	}
@@ -216,7 +214,7 @@ static void parse_opts(int argc, char **argv, const char *optstring,
 			o->per_queue = true;
 			break;
 		case 'b':
-			o->rcvbuf = parse_num(optarg, 1L << 30);
+			o->rcvbuf = parse_count(optarg, 1L << 30);
 			break;
 		case 'r':
 			o->ready = optarg;
@@ -281,8 +279,8 @@ static int cmd_listen(int argc, char **argv)
 	parse_opts(argc, argv, "sb:r:n:", &o);
 	if (argc - optind != 2)
 		usage(2);
-	first = parse_num(argv[optind], NQUEUES - 1);
-	last = parse_num(argv[optind + 1], NQUEUES - 1);
+	first = parse_count(argv[optind], NQUEUES - 1);
+	last = parse_count(argv[optind + 1], NQUEUES - 1);
 	if (last < first)
 		usage(2);
 	nsocks = o.per_queue ? last - first + 1 : 1;
@@ -291,7 +289,7 @@ static int cmd_listen(int argc, char **argv)
 
 		if (!comma || last != first)
 			usage(2);
-		nsocks = parse_num(comma + 1, NQUEUES);
+		nsocks = parse_count(comma + 1, NQUEUES);
 		prefix = strndup(o.netns, comma - o.netns);
 	}
 	fd_room(nsocks);
@@ -316,7 +314,7 @@ static int cmd_listen(int argc, char **argv)
 		}
 	}
 	bind_s = now_mono() - t0;
-	if (bench_ready(o.ready) < 0) {
+	if (write_ready(o.ready) < 0) {
 		perror(PROG ": ready file");
 		return 1;
 	}
@@ -343,7 +341,7 @@ static int cmd_multicast(int argc, char **argv, bool join)
 	parse_opts(argc, argv, "b:r:", &o);
 	if (argc - optind != 1)
 		usage(2);
-	n = parse_num(argv[optind], NQUEUES);
+	n = parse_count(argv[optind], NQUEUES);
 	fd_room(n);
 	signals();
 	ep = open_socks(socks, n, o.rcvbuf);
@@ -355,7 +353,7 @@ static int cmd_multicast(int argc, char **argv, bool join)
 				perror(PROG ": NETLINK_ADD_MEMBERSHIP");
 				return 1;
 			}
-	if (bench_ready(o.ready) < 0) {
+	if (write_ready(o.ready) < 0) {
 		perror(PROG ": ready file");
 		return 1;
 	}
@@ -373,8 +371,8 @@ static int cmd_bindloop(int argc, char **argv)
 
 	if (argc != 3)
 		usage(2);
-	q = parse_num(argv[1], NQUEUES - 1);
-	n = parse_num(argv[2], 100000000);
+	q = parse_count(argv[1], NQUEUES - 1);
+	n = parse_count(argv[2], 100000000);
 	if (!n)
 		usage(2);
 	nl = open_sock(0);

@@ -1239,15 +1239,13 @@ static void usage(FILE *f)
 "  takes longer than this.\n", MAX_SOCKS);
 }
 
-static unsigned long long parse_num(const char *s, const char *what,
+/* a number argument, or exit 2; no sign at all, as strtoull() would wrap */
+static unsigned long long parse_arg(const char *s, const char *what,
 				    unsigned long long max)
 {
 	unsigned long long v;
-	char *end;
 
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (!*s || *s == '-' || errno || *end || v > max) {
+	if (*s == '-' || !parse_num(s, 0, 0, max, &v)) {
 		fprintf(stderr, PROG ": invalid %s '%s'\n", what, s);
 		exit(2);
 	}
@@ -1278,13 +1276,13 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "s:n:k:vu:d:w:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
-			seed = parse_num(optarg, "seed", ULLONG_MAX);
+			seed = parse_arg(optarg, "seed", ULLONG_MAX);
 			break;
 		case 'n':
-			count = parse_num(optarg, "count", 1ULL << 40);
+			count = parse_arg(optarg, "count", 1ULL << 40);
 			break;
 		case 'k':
-			nsocks = parse_num(optarg, "socket count", MAX_SOCKS);
+			nsocks = parse_arg(optarg, "socket count", MAX_SOCKS);
 			if (nsocks < 1) {
 				fprintf(stderr, PROG ": need at least one socket\n");
 				return 2;
@@ -1297,10 +1295,10 @@ int main(int argc, char **argv)
 			udp_addr = optarg;
 			break;
 		case 'd':
-			show_dgram = parse_num(optarg, "datagram number", ULONG_MAX);
+			show_dgram = parse_arg(optarg, "datagram number", ULONG_MAX);
 			break;
 		case 'w':
-			round_watchdog = parse_num(optarg, "watchdog", 3600);
+			round_watchdog = parse_arg(optarg, "watchdog", 3600);
 			if (!round_watchdog) {
 				fprintf(stderr, PROG ": the watchdog needs at least one second\n");
 				return 2;

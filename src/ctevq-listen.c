@@ -47,16 +47,32 @@ struct source {
 };
 
 #define MAX_SOURCES 4096
+#define MAX_TRIES 256
+
+/* the command line */
+static struct options {
+	int queues[MAX_SOURCES];	/* --queue, one entry a queue */
+	int nqueues;
+	const char *tries[MAX_TRIES];	/* --try */
+	int ntries;
+	bool multicast, reliable, json, dump;
+	bool have_events;		/* --events given: sent on binds */
+	uint32_t events;
+	unsigned long count, repeat;
+	long slow, rcvbuf;
+	double timeout, hold;
+	const char *ready;
+} opts = {
+	.events = CTNL_EVQ_EV_ALL,
+	.repeat = 1,
+	.timeout = -1,
+};
 
 static struct source sources[MAX_SOURCES];
 static int nsources;
 static volatile sig_atomic_t stop;
 static bool count_reached;
-static bool opt_json;
-static unsigned long opt_count;
 static unsigned long total_events;
-static long opt_slow;
-static uint32_t nl_seq;
 
 static void on_signal(int sig)
 {
@@ -93,14 +109,6 @@ static void die_usage(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
 	exit(2);
-}
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void sleep_secs(double s)
@@ -149,19 +157,6 @@ static struct mnl_socket *open_sock(int rcvbuf)
 	return nl;
 }
 
-/* message attributes of a CFG request; has_* false = omitted */
-struct cfg {
-	bool has_num, has_cmd, has_events, has_flags;
-	uint16_t num;
-	uint8_t cmd;
-	uint32_t events;
-	uint32_t flags;
-};
-
-/*
- * Send a CFG message and wait for its ack.  Returns 0 or a positive errno;
- * *extack receives the extended ack message (copied into extbuf) or "".
- */
 static void print_event(struct source *src, const struct nlmsghdr *nlh);
 
 /* recv(), keeping the sender's groups in @src (if any): a unicast event
@@ -181,70 +176,51 @@ static ssize_t recv_from(int fd, void *buf, size_t len, int flags,
 	return n;
 }
 
-static int send_cfg(struct mnl_socket *nl, const struct cfg *c,
-		    char *extbuf, size_t extlen, struct source *src)
+/* an event racing the bind's ack: it is delivered, so print it */
+static void early_event(const struct nlmsghdr *nlh, uint32_t groups,
+			void *data)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	static char rx[RXBUF_SIZE];
-	struct nlmsghdr *nlh;
-	uint32_t seq = ++nl_seq + (uint32_t)time(NULL);
-	uint32_t portid = mnl_socket_get_portid(nl);
-	int n;
+	struct source *src = data;
 
-	extbuf[0] = '\0';
-	nlh = nfnl_msg_put(buf, (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_EVQ_CFG,
-			   NLM_F_REQUEST | NLM_F_ACK, seq, AF_UNSPEC, 0);
-	if (c->has_num)
-		mnl_attr_put_u16(nlh, CTA_EVQ_NUM, htons(c->num));
-	if (c->has_cmd)
-		mnl_attr_put_u8(nlh, CTA_EVQ_CMD, c->cmd);
-	if (c->has_events)
-		mnl_attr_put_u32(nlh, CTA_EVQ_EVENTS, htonl(c->events));
-	if (c->has_flags)
-		mnl_attr_put_u32(nlh, CTA_EVQ_FLAGS, htonl(c->flags));
+	src->groups = groups;
+	if (nlh->nlmsg_type >= NLMSG_MIN_TYPE &&
+	    NFNL_SUBSYS_ID(nlh->nlmsg_type) == NFNL_SUBSYS_CTNETLINK)
+		print_event(src, nlh);
+}
 
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+/*
+ * Send a CFG request and wait for its ack.  Returns 0 or a positive errno;
+ * EXT receives the extended ack message or "".  SRC (if not NULL) is the
+ * queue being bound: the events that arrive before the ack are its.
+ */
+static int cfg_request(struct mnl_socket *nl, const struct evq_req *req,
+		       char *ext, size_t extlen, struct source *src)
+{
+	uint32_t seq;
+	int err;
+
+	if (evq_req_send(nl, req, &seq) < 0) {
 		perror(PROG ": sendto");
 		exit(1);
 	}
-
 	for (;;) {
-		n = recv_from(mnl_socket_get_fd(nl), rx, sizeof(rx), 0, src);
-		if (n < 0) {
-			if (errno == EINTR && !stop)
-				continue;
-			if (errno == EINTR)	/* SIGINT/SIGTERM */
-				return EINTR;
-			if (errno == ENOBUFS && src) {
-				/* events may already arrive */
-				src->enobufs++;
-				fprintf(stderr, "%s: ENOBUFS: events lost\n",
-					src->name);
-				continue;
-			}
-			perror(PROG ": recvfrom");
-			exit(1);
-		}
-		for (nlh = (struct nlmsghdr *)rx; mnl_nlmsg_ok(nlh, n);
-		     nlh = mnl_nlmsg_next(nlh, &n)) {
-			const char *msg;
-			int err;
-
-			if (nlh->nlmsg_type != NLMSG_ERROR) {
-				/* an event racing with the bind ack */
-				if (src && nlh->nlmsg_type >= NLMSG_MIN_TYPE &&
-				    NFNL_SUBSYS_ID(nlh->nlmsg_type) ==
-				    NFNL_SUBSYS_CTNETLINK)
-					print_event(src, nlh);
-				continue;
-			}
-			if (nlh->nlmsg_seq != seq || nlh->nlmsg_pid != portid)
-				continue;
-			err = nl_ack_error(nlh, &msg);
-			if (msg)
-				snprintf(extbuf, extlen, "%s", msg);
+		err = evq_req_ack(nl, seq, ext, extlen,
+				  src ? early_event : NULL, src);
+		if (err >= 0)
 			return err;
+		if (errno == EINTR && !stop)
+			continue;
+		if (errno == EINTR)	/* SIGINT/SIGTERM */
+			return EINTR;
+		if (errno == ENOBUFS && src) {
+			/* events may already arrive */
+			src->enobufs++;
+			fprintf(stderr, "%s: ENOBUFS: events lost\n",
+				src->name);
+			continue;
 		}
+		perror(PROG ": recvfrom");
+		exit(1);
 	}
 }
 
@@ -379,7 +355,7 @@ static void print_event(struct source *src, const struct nlmsghdr *nlh)
 	if (nfct_attr_is_set(ct, ATTR_ID) > 0)
 		id = nfct_get_attr_u32(ct, ATTR_ID);
 
-	if (!opt_json) {
+	if (!opts.json) {
 		char buf[4096];
 
 		nfct_snprintf(buf, sizeof(buf), ct, t, NFCT_O_DEFAULT,
@@ -432,10 +408,10 @@ static void print_event(struct source *src, const struct nlmsghdr *nlh)
 
 	src->events++;
 	total_events++;
-	if (opt_count && total_events >= opt_count)
+	if (opts.count && total_events >= opts.count)
 		count_reached = true;
-	if (opt_slow > 0 && !stop && !count_reached)
-		usleep(opt_slow);
+	if (opts.slow > 0 && !stop && !count_reached)
+		usleep(opts.slow);
 }
 
 /* Returns false once the socket has nothing more to read. */
@@ -494,19 +470,16 @@ static void drain(void)
 	}
 }
 
-/* ---- option parsing helpers ---- */
+/* ---- option parsing ---- */
 
 static unsigned long parse_ulong(const char *s, const char *what,
 				 unsigned long max)
 {
-	unsigned long v;
-	char *end;
+	unsigned long long v;
 
-	errno = 0;
 	if (!*s || *s == '-')
 		die_usage("invalid %s", what);
-	v = strtoul(s, &end, 0);
-	if (errno || *end || v > max) {
+	if (!parse_num(s, 0, 0, max, &v)) {
 		fprintf(stderr, PROG ": invalid %s: '%s'\n", what, s);
 		exit(2);
 	}
@@ -537,27 +510,32 @@ static uint32_t parse_events(const char *arg)
 	return m;
 }
 
-static void parse_try_spec(const char *spec, struct cfg *c, bool have_events,
-			   uint32_t events, bool reliable)
+/* the bind request of queue NUM, with --events and --reliable */
+static struct evq_req bind_req(uint16_t num)
+{
+	return (struct evq_req){
+		.has_num = true, .num = num,
+		.has_cmd = true, .cmd = CTNL_EVQ_CMD_BIND,
+		.has_events = opts.have_events, .events = opts.events,
+		.has_flags = opts.reliable,
+		.flags = opts.reliable ? CTNL_EVQ_F_RELIABLE : 0,
+	};
+}
+
+static void parse_try_spec(const char *spec, struct evq_req *r)
 {
 	char *copy, *tok, *save = NULL;
 
-	memset(c, 0, sizeof(*c));
-	if (!strncmp(spec, "bind:", 5) || !strncmp(spec, "unbind:", 7)) {
-		bool bind = spec[0] == 'b';
-
-		c->has_cmd = true;
-		c->cmd = bind ? CTNL_EVQ_CMD_BIND : CTNL_EVQ_CMD_UNBIND;
-		c->has_num = true;
-		c->num = parse_ulong(spec + (bind ? 5 : 7), "queue number", 65535);
-		if (bind && have_events) {
-			c->has_events = true;
-			c->events = events;
-		}
-		if (bind && reliable) {
-			c->has_flags = true;
-			c->flags = CTNL_EVQ_F_RELIABLE;
-		}
+	memset(r, 0, sizeof(*r));
+	if (!strncmp(spec, "bind:", 5)) {
+		*r = bind_req(parse_ulong(spec + 5, "queue number", 65535));
+		return;
+	}
+	if (!strncmp(spec, "unbind:", 7)) {
+		r->has_cmd = true;
+		r->cmd = CTNL_EVQ_CMD_UNBIND;
+		r->has_num = true;
+		r->num = parse_ulong(spec + 7, "queue number", 65535);
 		return;
 	}
 	copy = strdup(spec);
@@ -569,17 +547,17 @@ static void parse_try_spec(const char *spec, struct cfg *c, bool have_events,
 			die_usage("bad --try key '%s' (expected key=value)", tok);
 		*eq++ = '\0';
 		if (!strcmp(tok, "cmd")) {
-			c->has_cmd = true;
-			c->cmd = parse_ulong(eq, "cmd value", 255);
+			r->has_cmd = true;
+			r->cmd = parse_ulong(eq, "cmd value", 255);
 		} else if (!strcmp(tok, "num")) {
-			c->has_num = true;
-			c->num = parse_ulong(eq, "num value", 65535);
+			r->has_num = true;
+			r->num = parse_ulong(eq, "num value", 65535);
 		} else if (!strcmp(tok, "events")) {
-			c->has_events = true;
-			c->events = parse_ulong(eq, "events value", UINT32_MAX);
+			r->has_events = true;
+			r->events = parse_ulong(eq, "events value", UINT32_MAX);
 		} else if (!strcmp(tok, "flags")) {
-			c->has_flags = true;
-			c->flags = parse_ulong(eq, "flags value", UINT32_MAX);
+			r->has_flags = true;
+			r->flags = parse_ulong(eq, "flags value", UINT32_MAX);
 		} else {
 			die_usage("unknown --try key '%s' (cmd num events flags)", tok);
 		}
@@ -601,14 +579,27 @@ static double parse_seconds(const char *s, const char *what)
 	return v;
 }
 
-static void print_stats(void)
+/* --queue N or A-B */
+static void parse_queues(char *arg)
 {
-	for (int i = 0; i < nsources; i++)
-		fprintf(stderr, "%s: events=%lu enobufs=%lu\n", sources[i].name,
-			sources[i].events, sources[i].enobufs);
+	char *dash = strchr(arg, '-');
+	unsigned long lo, hi;
+
+	if (dash)
+		*dash = '\0';
+	lo = parse_ulong(arg, "queue number (0..65535)", 65535);
+	hi = dash ? parse_ulong(dash + 1, "queue number (0..65535)", 65535) : lo;
+	if (hi < lo)
+		die_usage("empty queue range at '%s'", arg);
+	for (; lo <= hi; lo++) {
+		if (opts.nqueues >= MAX_SOURCES - 1)
+			die_usage("too many queues%s", "");
+		opts.queues[opts.nqueues++] = lo;
+	}
 }
 
-int main(int argc, char **argv)
+/* Fills opts; exits on --help (0) or a usage error (2). */
+static void parse_options(int argc, char **argv)
 {
 	enum { OPT_TRY = 256, OPT_HOLD, OPT_DUMP, OPT_REPEAT };
 	static const struct option longopts[] = {
@@ -629,94 +620,243 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static int queues[MAX_SOURCES];
-	int nqueues = 0;
-	bool dump = false;
-	unsigned long repeat = 1;
-	const char *tries[256];
-	int ntries = 0;
-	bool multicast = false, reliable = false, have_events = false;
-	uint32_t events = CTNL_EVQ_EV_ALL;
-	double timeout = -1, hold = 0;
-	long rcvbuf = 0;
-	const char *ready = NULL;
-	struct sigaction sa;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "q:me:jc:t:b:s:r:Rh", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
-		case 'q': {
-			char *dash = strchr(optarg, '-');
-			unsigned long lo, hi;
-
-			if (dash)
-				*dash = '\0';
-			lo = parse_ulong(optarg, "queue number (0..65535)", 65535);
-			hi = dash ? parse_ulong(dash + 1, "queue number (0..65535)",
-						65535) : lo;
-			if (hi < lo)
-				die_usage("empty queue range at '%s'", optarg);
-			for (; lo <= hi; lo++) {
-				if (nqueues >= MAX_SOURCES - 1)
-					die_usage("too many queues%s", "");
-				queues[nqueues++] = lo;
-			}
+		case 'q':
+			parse_queues(optarg);
 			break;
-		}
 		case 'm':
-			multicast = true;
+			opts.multicast = true;
 			break;
 		case 'e':
-			events = parse_events(optarg);
-			have_events = true;
+			opts.events = parse_events(optarg);
+			opts.have_events = true;
 			break;
 		case 'j':
-			opt_json = true;
+			opts.json = true;
 			break;
 		case 'c':
-			opt_count = parse_ulong(optarg, "count", ULONG_MAX);
+			opts.count = parse_ulong(optarg, "count", ULONG_MAX);
 			break;
 		case 't':
-			timeout = parse_seconds(optarg, "timeout");
+			opts.timeout = parse_seconds(optarg, "timeout");
 			break;
 		case 'b':
-			rcvbuf = parse_ulong(optarg, "rcvbuf", INT32_MAX);
+			opts.rcvbuf = parse_ulong(optarg, "rcvbuf", INT32_MAX);
 			break;
 		case 's':
-			opt_slow = parse_ulong(optarg, "slow usec", LONG_MAX);
+			opts.slow = parse_ulong(optarg, "slow usec", LONG_MAX);
 			break;
 		case 'r':
-			ready = optarg;
+			opts.ready = optarg;
 			break;
 		case 'R':
-			reliable = true;
+			opts.reliable = true;
 			break;
 		case OPT_TRY:
-			if (ntries >= 256)
+			if (opts.ntries >= MAX_TRIES)
 				die_usage("too many --try specs%s", "");
-			tries[ntries++] = optarg;
+			opts.tries[opts.ntries++] = optarg;
 			break;
 		case OPT_HOLD:
-			hold = parse_seconds(optarg, "hold");
+			opts.hold = parse_seconds(optarg, "hold");
 			break;
 		case OPT_DUMP:
-			dump = true;
+			opts.dump = true;
 			break;
 		case OPT_REPEAT:
-			repeat = parse_ulong(optarg, "repeat count", ULONG_MAX);
+			opts.repeat = parse_ulong(optarg, "repeat count",
+						  ULONG_MAX);
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			exit(0);
 		default:
 			usage(stderr);
-			return 2;
+			exit(2);
 		}
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
+}
 
+/* ---- the modes ---- */
+
+/* --dump: the queues and their counters */
+static int run_dump(void)
+{
+	if (opts.ntries || opts.nqueues || opts.multicast)
+		die_usage("--dump cannot be combined with other modes%s", "");
+	return dump_queues(open_sock(opts.rcvbuf));
+}
+
+/*
+ * --try: send each spec, print each result.  Over --repeat rounds only the
+ * results that differ from the first round's are printed, so that a race
+ * shows as a few lines among thousands of requests.
+ */
+static int run_try(void)
+{
+	static int first[MAX_TRIES];
+	struct evq_req reqs[MAX_TRIES];
+	struct mnl_socket *nl;
+	unsigned long round;
+
+	if (opts.nqueues || opts.multicast)
+		die_usage("--try cannot be combined with --queue/--multicast%s", "");
+	/* validate all specs before sending anything */
+	for (int i = 0; i < opts.ntries; i++)
+		parse_try_spec(opts.tries[i], &reqs[i]);
+
+	nl = open_sock(opts.rcvbuf);
+	for (round = 0; !stop && (!opts.repeat || round < opts.repeat);
+	     round++) {
+		for (int i = 0; i < opts.ntries; i++) {
+			const char *spec = opts.tries[i];
+			char ext[512];
+			int err = cfg_request(nl, &reqs[i], ext, sizeof(ext),
+					      NULL);
+
+			if (err == EINTR && stop)
+				break;
+			if (round == 0)
+				first[i] = err;
+			else if (err == first[i])
+				continue;
+			if (!err)
+				printf("try %s: OK\n", spec);
+			else if (ext[0])
+				printf("try %s: %s (%s)\n", spec,
+				       nl_errname(err), ext);
+			else
+				printf("try %s: %s\n", spec, nl_errname(err));
+		}
+	}
+	/* the results are on stdout: a ready file not made is no error */
+	write_ready(opts.ready);
+	if (opts.repeat != 1)
+		fprintf(stderr, "rounds %lu\n", round);
+	if (opts.hold > 0)
+		sleep_secs(opts.hold);
+	mnl_socket_close(nl);
+	return 0;
+}
+
+/* one socket bound to each --queue; returns 0 or 1 (printed why) */
+static int bind_queues(void)
+{
+	for (int i = 0; i < opts.nqueues; i++) {
+		struct source *src = &sources[nsources++];
+		struct evq_req req = bind_req(opts.queues[i]);
+		char ext[512];
+		int err;
+
+		snprintf(src->name, sizeof(src->name), "q%d", opts.queues[i]);
+		src->queue = opts.queues[i];
+		src->nl = open_sock(opts.rcvbuf);
+		src->fd = mnl_socket_get_fd(src->nl);
+		err = cfg_request(src->nl, &req, ext, sizeof(ext), src);
+		if (err) {
+			fprintf(stderr, PROG ": bind queue %d: %s (%s)%s%s\n",
+				opts.queues[i], strerror(err), nl_errname(err),
+				ext[0] ? ": " : "", ext);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* --multicast: one socket in the groups of --events; returns 0 or 1 */
+static int join_multicast(void)
+{
+	static const struct { uint32_t ev; int grp; } map[] = {
+		{ CTNL_EVQ_EV_NEW, NFNLGRP_CONNTRACK_NEW },
+		{ CTNL_EVQ_EV_UPDATE, NFNLGRP_CONNTRACK_UPDATE },
+		{ CTNL_EVQ_EV_DESTROY, NFNLGRP_CONNTRACK_DESTROY },
+	};
+	struct source *src = &sources[nsources++];
+
+	snprintf(src->name, sizeof(src->name), "mc");
+	src->queue = -1;
+	src->nl = open_sock(opts.rcvbuf);
+	src->fd = mnl_socket_get_fd(src->nl);
+	if (opts.reliable) {
+		int one = 1;
+
+		if (setsockopt(src->fd, SOL_NETLINK, NETLINK_BROADCAST_ERROR,
+			       &one, sizeof(one)) < 0) {
+			perror(PROG ": NETLINK_BROADCAST_ERROR");
+			return 1;
+		}
+	}
+	for (unsigned int i = 0; i < ARRAY_SIZE(map); i++) {
+		int grp = map[i].grp;
+
+		if (!(opts.events & map[i].ev))
+			continue;
+		if (setsockopt(src->fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+			       &grp, sizeof(grp)) < 0) {
+			fprintf(stderr, PROG ": join multicast group %d: %s (%s)\n",
+				grp, strerror(errno), nl_errname(errno));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* print the events of every source until --count, --timeout or a signal */
+static int event_loop(void)
+{
+	struct pollfd pfd[MAX_SOURCES];
+	double deadline = opts.timeout >= 0 ? now_mono() + opts.timeout : 0;
+
+	for (int i = 0; i < nsources; i++) {
+		pfd[i].fd = sources[i].fd;
+		pfd[i].events = POLLIN;
+	}
+	while (!stop && !count_reached) {
+		int ms = -1, r;
+
+		if (opts.timeout >= 0) {
+			double left = deadline - now_mono();
+
+			if (left <= 0)
+				break;
+			ms = (int)ceil(left * 1000);
+		}
+		r = poll(pfd, nsources, ms);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			perror(PROG ": poll");
+			return 1;
+		}
+		for (int i = 0; i < nsources && !count_reached; i++) {
+			if (pfd[i].revents & (POLLIN | POLLERR))
+				handle_readable(&sources[i]);
+		}
+	}
+	if (stop)
+		drain();
+	return 0;
+}
+
+static void print_stats(void)
+{
+	for (int i = 0; i < nsources; i++)
+		fprintf(stderr, "%s: events=%lu enobufs=%lu\n", sources[i].name,
+			sources[i].events, sources[i].enobufs);
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa;
+	struct rlimit rl;
+
+	parse_options(argc, argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	memset(&sa, 0, sizeof(sa));
@@ -725,187 +865,29 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (dump) {
-		if (ntries || nqueues || multicast)
-			die_usage("--dump cannot be combined with other modes%s", "");
-		return dump_queues(open_sock(rcvbuf));
-	}
+	if (opts.dump)
+		return run_dump();
 
 	/* one socket per queue: a thousand queues need as many files */
-	{
-		struct rlimit rl;
-
-		if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
-			rl.rlim_cur = rl.rlim_max;
-			setrlimit(RLIMIT_NOFILE, &rl);
-		}
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 
-	if (ntries) {
-		struct cfg cfgs[256];
-		struct mnl_socket *nl;
+	if (opts.ntries)
+		return run_try();
 
-		if (nqueues || multicast)
-			die_usage("--try cannot be combined with --queue/--multicast%s", "");
-		/* validate all specs before sending anything */
-		for (int i = 0; i < ntries; i++)
-			parse_try_spec(tries[i], &cfgs[i], have_events, events,
-				       reliable);
-		unsigned long round;
-
-		nl = open_sock(rcvbuf);
-		for (round = 0; !stop && (!repeat || round < repeat); round++) {
-			static int first[256];
-
-			for (int i = 0; i < ntries; i++) {
-				char ext[512];
-				int err = send_cfg(nl, &cfgs[i], ext, sizeof(ext),
-						   NULL);
-
-				if (err == EINTR && stop)
-					break;
-				if (round == 0)
-					first[i] = err;
-				else if (err == first[i])
-					continue;
-				if (!err)
-					printf("try %s: OK\n", tries[i]);
-				else if (ext[0])
-					printf("try %s: %s (%s)\n", tries[i],
-					       nl_errname(err), ext);
-				else
-					printf("try %s: %s\n", tries[i],
-					       nl_errname(err));
-			}
-		}
-		if (ready) {
-			FILE *f = fopen(ready, "w");
-
-			if (f) {
-				fputs("ready\n", f);
-				fclose(f);
-			}
-		}
-		if (repeat != 1)
-			fprintf(stderr, "rounds %lu\n", round);
-		if (hold > 0)
-			sleep_secs(hold);
-		mnl_socket_close(nl);
-		return 0;
-	}
-
-	if (!nqueues && !multicast)
+	if (!opts.nqueues && !opts.multicast)
 		die_usage("nothing to do: give --queue N and/or --multicast%s", "");
-
-	for (int i = 0; i < nqueues; i++) {
-		struct source *src = &sources[nsources++];
-		struct cfg c = {
-			.has_num = true, .num = queues[i],
-			.has_cmd = true, .cmd = CTNL_EVQ_CMD_BIND,
-			.has_events = have_events, .events = events,
-			.has_flags = reliable,
-			.flags = reliable ? CTNL_EVQ_F_RELIABLE : 0,
-		};
-		char ext[512];
-		int err;
-
-		snprintf(src->name, sizeof(src->name), "q%d", queues[i]);
-		src->queue = queues[i];
-		src->nl = open_sock(rcvbuf);
-		src->fd = mnl_socket_get_fd(src->nl);
-		err = send_cfg(src->nl, &c, ext, sizeof(ext), src);
-		if (err) {
-			fprintf(stderr, PROG ": bind queue %d: %s (%s)%s%s\n",
-				queues[i], strerror(err), nl_errname(err),
-				ext[0] ? ": " : "", ext);
-			return 1;
-		}
+	if (bind_queues() || (opts.multicast && join_multicast()))
+		return 1;
+	if (write_ready(opts.ready) < 0) {
+		fprintf(stderr, PROG ": cannot create %s: %s\n", opts.ready,
+			strerror(errno));
+		return 1;
 	}
-	if (multicast) {
-		struct source *src = &sources[nsources++];
-		static const struct { uint32_t ev; int grp; } map[] = {
-			{ CTNL_EVQ_EV_NEW, NFNLGRP_CONNTRACK_NEW },
-			{ CTNL_EVQ_EV_UPDATE, NFNLGRP_CONNTRACK_UPDATE },
-			{ CTNL_EVQ_EV_DESTROY, NFNLGRP_CONNTRACK_DESTROY },
-		};
-
-		snprintf(src->name, sizeof(src->name), "mc");
-		src->queue = -1;
-		src->nl = open_sock(rcvbuf);
-		src->fd = mnl_socket_get_fd(src->nl);
-		if (reliable) {
-			int one = 1;
-
-			if (setsockopt(src->fd, SOL_NETLINK,
-				       NETLINK_BROADCAST_ERROR, &one,
-				       sizeof(one)) < 0) {
-				perror(PROG ": NETLINK_BROADCAST_ERROR");
-				return 1;
-			}
-		}
-		for (unsigned int i = 0; i < 3; i++) {
-			int grp = map[i].grp;
-
-			if (!(events & map[i].ev))
-				continue;
-			if (setsockopt(src->fd, SOL_NETLINK,
-				       NETLINK_ADD_MEMBERSHIP, &grp,
-				       sizeof(grp)) < 0) {
-				fprintf(stderr, PROG ": join multicast group %d: %s (%s)\n",
-					grp, strerror(errno),
-					nl_errname(errno));
-				return 1;
-			}
-		}
-	}
-
-	if (ready) {
-		char tmp[4096];
-		FILE *f;
-
-		snprintf(tmp, sizeof(tmp), "%s.tmp.%d", ready, (int)getpid());
-		f = fopen(tmp, "w");
-		if (!f || fputs("ready\n", f) < 0 || fclose(f) != 0 ||
-		    rename(tmp, ready) < 0) {
-			fprintf(stderr, PROG ": cannot create %s: %s\n", ready,
-				strerror(errno));
-			return 1;
-		}
-	}
-
-	{
-		struct pollfd pfd[MAX_SOURCES];
-		double deadline = timeout >= 0 ? now_mono() + timeout : 0;
-
-		for (int i = 0; i < nsources; i++) {
-			pfd[i].fd = sources[i].fd;
-			pfd[i].events = POLLIN;
-		}
-		while (!stop && !count_reached) {
-			int ms = -1, r;
-
-			if (timeout >= 0) {
-				double left = deadline - now_mono();
-
-				if (left <= 0)
-					break;
-				ms = (int)ceil(left * 1000);
-			}
-			r = poll(pfd, nsources, ms);
-			if (r < 0) {
-				if (errno == EINTR)
-					continue;
-				perror(PROG ": poll");
-				return 1;
-			}
-			for (int i = 0; i < nsources && !count_reached; i++) {
-				if (pfd[i].revents & (POLLIN | POLLERR))
-					handle_readable(&sources[i]);
-			}
-		}
-		if (stop)
-			drain();
-	}
+	if (event_loop())
+		return 1;
 
 	print_stats();
 	for (int i = 0; i < nsources; i++)

@@ -40,7 +40,6 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include "ctevq_uapi.h"
 #include "nlutil.h"
-#include "benchutil.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -111,22 +110,6 @@ syntax_error(const struct cmd *c, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\n");
 	exit(2);
-}
-
-static bool parse_num(const char *s, long long min, long long max,
-		      long long *out)
-{
-	char *end;
-	long long v;
-
-	if (!*s)
-		return false;
-	errno = 0;
-	v = strtoll(s, &end, 0);
-	if (errno || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
 }
 
 static int parse_family(const struct cmd *c, const char *s)
@@ -311,7 +294,7 @@ static uint32_t parse_ct_states(const struct cmd *c, const char *arg)
 
 static int parse_l4proto(const struct cmd *c, const char *s)
 {
-	long long v;
+	unsigned long long v;
 
 	if (!strcmp(s, "tcp"))
 		return IPPROTO_TCP;
@@ -323,24 +306,36 @@ static int parse_l4proto(const struct cmd *c, const char *s)
 		return IPPROTO_ICMPV6;
 	if (!strcmp(s, "sctp"))
 		return IPPROTO_SCTP;
-	if (parse_num(s, 0, 255, &v))
+	if (parse_num(s, 0, 0, 255, &v))
 		return v;
 	syntax_error(c, "unknown l4proto '%s'", s);
 }
 
 static uint16_t parse_u16(const struct cmd *c, const char *s, const char *what)
 {
-	long long v;
+	unsigned long long v;
 
-	if (!parse_num(s, 0, 65535, &v))
+	if (!parse_num(s, 0, 0, 65535, &v))
 		syntax_error(c, "invalid %s '%s' (0..65535)", what, s);
 	return v;
 }
 
-#define NEED(n) do { \
-	if (i + (n) >= c->ntok) \
-		syntax_error(c, "'%s' needs %d argument(s)", t, (n)); \
-} while (0)
+/* the expression at token I has at least N arguments after it */
+static void need(const struct cmd *c, int i, int n)
+{
+	if (i + n >= c->ntok)
+		syntax_error(c, "'%s' needs %d argument(s)", c->tok[i], n);
+}
+
+/* meta KEY into register 1 */
+static void expr_meta(struct nlmsghdr *nlh, uint32_t key)
+{
+	struct nlattr *e = expr_begin(nlh, "meta");
+
+	mnl_attr_put_u32(nlh, NFTA_META_DREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(nlh, NFTA_META_KEY, htonl(key));
+	expr_end(nlh, e);
+}
 
 /* ct KEY set VALUE: an immediate into register 1, then ct with it as sreg */
 static void ct_set(struct nlmsghdr *nlh, uint32_t key, uint32_t value)
@@ -359,6 +354,250 @@ static void ct_set(struct nlmsghdr *nlh, uint32_t key, uint32_t value)
 	expr_end(nlh, e);
 }
 
+/*
+ * The expression builders: each takes the tokens of one expression from
+ * c->tok[i] (its name) on, appends its nf_tables expressions to the rule
+ * and returns the index of the next expression's name.  ARG is the one of
+ * its expr_types[] entry, whose NARGS arguments build_exprs() has checked
+ * are there.
+ */
+
+/* ct event set LIST | ct mark set N | ct state LIST */
+static int build_ct(const struct cmd *c, struct nlmsghdr *nlh, int i, int arg)
+{
+	unsigned long long v;
+	uint32_t mask, zero = 0;
+	struct nlattr *e;
+
+	(void)arg;
+	if (i + 1 < c->ntok && !strcmp(c->tok[i + 1], "event")) {
+		/* the entry's event mask */
+		need(c, i, 3);
+		if (strcmp(c->tok[i + 2], "set"))
+			syntax_error(c, "only 'ct event set' is supported");
+		ct_set(nlh, NFT_CT_EVENTMASK, parse_ct_events(c, c->tok[i + 3]));
+		return i + 4;
+	}
+	need(c, i, 2);
+	if (!strcmp(c->tok[i + 1], "mark")) {
+		/* for the BPF tracer's selection */
+		need(c, i, 3);
+		if (strcmp(c->tok[i + 2], "set") ||
+		    !parse_num(c->tok[i + 3], 0, 0, UINT32_MAX, &v))
+			syntax_error(c, "only 'ct mark set N' is supported");
+		ct_set(nlh, NFT_CT_MARK, v);
+		return i + 4;
+	}
+	if (strcmp(c->tok[i + 1], "state"))
+		syntax_error(c, "only 'ct state', 'ct mark set' and 'ct event set' are supported");
+	mask = parse_ct_states(c, c->tok[i + 2]);
+	e = expr_begin(nlh, "ct");
+	mnl_attr_put_u32(nlh, NFTA_CT_DREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(nlh, NFTA_CT_KEY, htonl(NFT_CT_STATE));
+	expr_end(nlh, e);
+	e = expr_begin(nlh, "bitwise");
+	mnl_attr_put_u32(nlh, NFTA_BITWISE_SREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(nlh, NFTA_BITWISE_DREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(nlh, NFTA_BITWISE_LEN, htonl(4));
+	put_data_value(nlh, NFTA_BITWISE_MASK, &mask, 4);
+	put_data_value(nlh, NFTA_BITWISE_XOR, &zero, 4);
+	expr_end(nlh, e);
+	expr_cmp(nlh, NFT_CMP_NEQ, &zero, 4);
+	return i + 3;
+}
+
+static int build_l4proto(const struct cmd *c, struct nlmsghdr *nlh, int i,
+			 int arg)
+{
+	uint8_t p = parse_l4proto(c, c->tok[i + 1]);
+
+	(void)arg;
+	expr_meta(nlh, NFT_META_L4PROTO);
+	expr_cmp(nlh, NFT_CMP_EQ, &p, 1);
+	return i + 2;
+}
+
+/* dport N, sport N: ARG is the port's offset in the transport header */
+static int build_port(const struct cmd *c, struct nlmsghdr *nlh, int i,
+		      int arg)
+{
+	struct nlattr *e;
+	uint16_t port;
+
+	port = htons(parse_u16(c, c->tok[i + 1], "port"));
+	e = expr_begin(nlh, "payload");
+	mnl_attr_put_u32(nlh, NFTA_PAYLOAD_DREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(nlh, NFTA_PAYLOAD_BASE,
+			 htonl(NFT_PAYLOAD_TRANSPORT_HEADER));
+	mnl_attr_put_u32(nlh, NFTA_PAYLOAD_OFFSET, htonl(arg));
+	mnl_attr_put_u32(nlh, NFTA_PAYLOAD_LEN, htonl(2));
+	expr_end(nlh, e);
+	expr_cmp(nlh, NFT_CMP_EQ, &port, 2);
+	return i + 2;
+}
+
+/* ctevent raw num=X,total=Y,flags=Z,sreg=R: any subset, unchecked */
+static void ctevent_raw(const struct cmd *c, struct nlmsghdr *nlh,
+			const char *arg)
+{
+	char *copy = strdup(arg), *kv, *save = NULL;
+	struct nlattr *e = expr_begin(nlh, "ctevent");
+
+	for (kv = strtok_r(copy, ",", &save); kv;
+	     kv = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(kv, '=');
+		unsigned long long v;
+
+		if (!eq)
+			syntax_error(c, "bad ctevent raw item '%s'", kv);
+		*eq++ = '\0';
+		if (!strcmp(kv, "num")) {
+			mnl_attr_put_u16(nlh, NFTA_CTEVENT_NUM,
+					 htons(parse_u16(c, eq, kv)));
+		} else if (!strcmp(kv, "total")) {
+			mnl_attr_put_u16(nlh, NFTA_CTEVENT_TOTAL,
+					 htons(parse_u16(c, eq, kv)));
+		} else if (!strcmp(kv, "flags")) {
+			mnl_attr_put_u16(nlh, NFTA_CTEVENT_FLAGS,
+					 htons(parse_u16(c, eq, kv)));
+		} else if (!strcmp(kv, "sreg")) {
+			if (!parse_num(eq, 0, 0, UINT32_MAX, &v))
+				syntax_error(c, "bad sreg '%s'", eq);
+			mnl_attr_put_u32(nlh, NFTA_CTEVENT_SREG_QNUM, htonl(v));
+		} else {
+			syntax_error(c, "unknown ctevent raw key '%s'", kv);
+		}
+	}
+	expr_end(nlh, e);
+	free(copy);
+}
+
+/* an optional "bypass" at token I; returns the index after it */
+static int ctevent_bypass(const struct cmd *c, struct nlmsghdr *nlh, int i)
+{
+	if (i < c->ntok && !strcmp(c->tok[i], "bypass")) {
+		mnl_attr_put_u16(nlh, NFTA_CTEVENT_FLAGS,
+				 htons(NFT_CTEVENT_F_BYPASS));
+		i++;
+	}
+	return i;
+}
+
+/* ctevent N|A-B [bypass]: the queue, or a range spread over */
+static int ctevent_queues(const struct cmd *c, struct nlmsghdr *nlh, int i)
+{
+	const char *arg = c->tok[i + 1];
+	const char *dash = strchr(arg, '-');
+	uint16_t num, last = 0;
+	struct nlattr *e;
+
+	if (dash) {
+		char a[32];
+		size_t l = dash - arg;
+
+		if (l == 0 || l >= sizeof(a))
+			syntax_error(c, "bad ctevent queue range '%s'", arg);
+		memcpy(a, arg, l);
+		a[l] = '\0';
+		num = parse_u16(c, a, "queue number");
+		last = parse_u16(c, dash + 1, "queue number");
+		if (last < num)
+			syntax_error(c, "bad ctevent queue range '%s'", arg);
+		if (last - num + 1 > 65535)
+			syntax_error(c, "ctevent queue range '%s' too large", arg);
+	} else {
+		num = parse_u16(c, arg, "queue number");
+	}
+	e = expr_begin(nlh, "ctevent");
+	mnl_attr_put_u16(nlh, NFTA_CTEVENT_NUM, htons(num));
+	if (dash)
+		mnl_attr_put_u16(nlh, NFTA_CTEVENT_TOTAL, htons(last - num + 1));
+	i = ctevent_bypass(c, nlh, i + 2);
+	expr_end(nlh, e);
+	return i;
+}
+
+/* ctevent to mark [bypass]: the queue number is the packet mark */
+static int ctevent_to_mark(const struct cmd *c, struct nlmsghdr *nlh, int i)
+{
+	struct nlattr *e;
+
+	need(c, i, 2);
+	if (strcmp(c->tok[i + 2], "mark"))
+		syntax_error(c, "only 'ctevent to mark' is supported");
+	expr_meta(nlh, NFT_META_MARK);
+	e = expr_begin(nlh, "ctevent");
+	mnl_attr_put_u32(nlh, NFTA_CTEVENT_SREG_QNUM, htonl(NFT_REG_1));
+	i = ctevent_bypass(c, nlh, i + 3);
+	expr_end(nlh, e);
+	return i;
+}
+
+static int build_ctevent(const struct cmd *c, struct nlmsghdr *nlh, int i,
+			 int arg)
+{
+	(void)arg;
+	if (!strcmp(c->tok[i + 1], "to"))
+		return ctevent_to_mark(c, nlh, i);
+	if (strcmp(c->tok[i + 1], "raw"))
+		return ctevent_queues(c, nlh, i);
+	need(c, i, 2);
+	ctevent_raw(c, nlh, c->tok[i + 2]);
+	return i + 3;
+}
+
+/* queue N: nf_queue, for tests that hold a packet */
+static int build_queue(const struct cmd *c, struct nlmsghdr *nlh, int i,
+		       int arg)
+{
+	struct nlattr *e;
+
+	(void)arg;
+	e = expr_begin(nlh, "queue");
+	mnl_attr_put_u16(nlh, NFTA_QUEUE_NUM,
+			 htons(parse_u16(c, c->tok[i + 1], "queue number")));
+	mnl_attr_put_u16(nlh, NFTA_QUEUE_TOTAL, htons(1));
+	expr_end(nlh, e);
+	return i + 2;
+}
+
+/* counter, notrack: the nf_tables expression of that name, no attributes */
+static int build_plain(const struct cmd *c, struct nlmsghdr *nlh, int i,
+		       int arg)
+{
+	(void)arg;
+	expr_end(nlh, expr_begin(nlh, c->tok[i]));
+	return i + 1;
+}
+
+/* drop, accept: ARG is the verdict */
+static int build_verdict(const struct cmd *c, struct nlmsghdr *nlh, int i,
+			 int arg)
+{
+	(void)c;
+	expr_verdict(nlh, arg);
+	return i + 1;
+}
+
+static const struct expr_type {
+	const char *name;
+	int nargs;
+	int (*build)(const struct cmd *c, struct nlmsghdr *nlh, int i, int arg);
+	int arg;
+} expr_types[] = {
+	/* ct checks its own: how many depends on the next word */
+	{ "ct",		0, build_ct,		0 },
+	{ "l4proto",	1, build_l4proto,	0 },
+	{ "dport",	1, build_port,		2 },
+	{ "sport",	1, build_port,		0 },
+	{ "ctevent",	1, build_ctevent,	0 },
+	{ "queue",	1, build_queue,		0 },
+	{ "counter",	0, build_plain,		0 },
+	{ "notrack",	0, build_plain,		0 },
+	{ "drop",	0, build_verdict,	NF_DROP },
+	{ "accept",	0, build_verdict,	NF_ACCEPT },
+};
+
 static void build_exprs(const struct cmd *c, struct nlmsghdr *nlh, int i)
 {
 	struct nlattr *list = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
@@ -366,196 +605,15 @@ static void build_exprs(const struct cmd *c, struct nlmsghdr *nlh, int i)
 	if (i >= c->ntok)
 		syntax_error(c, "rule without expressions");
 	while (i < c->ntok) {
-		const char *t = c->tok[i];
-		struct nlattr *e;
+		const struct expr_type *et = NULL;
 
-		if (!strcmp(t, "ct") && i + 1 < c->ntok &&
-		    !strcmp(c->tok[i + 1], "event")) {
-			/* ct event set LIST: the entry's event mask */
-			NEED(3);
-			if (strcmp(c->tok[i + 2], "set"))
-				syntax_error(c, "only 'ct event set' is supported");
-			ct_set(nlh, NFT_CT_EVENTMASK, parse_ct_events(c, c->tok[i + 3]));
-			i += 4;
-		} else if (!strcmp(t, "ct")) {
-			uint32_t mask, zero = 0;
-
-			NEED(2);
-			if (!strcmp(c->tok[i + 1], "mark")) {
-				long long v;
-
-				/* ct mark set N: for the BPF tracer's selection */
-				NEED(3);
-				if (strcmp(c->tok[i + 2], "set") ||
-				    !parse_num(c->tok[i + 3], 0, UINT32_MAX, &v))
-					syntax_error(c, "only 'ct mark set N' is supported");
-				ct_set(nlh, NFT_CT_MARK, v);
-				i += 4;
-				continue;
-			}
-			if (strcmp(c->tok[i + 1], "state"))
-				syntax_error(c, "only 'ct state', 'ct mark set' and 'ct event set' are supported");
-			mask = parse_ct_states(c, c->tok[i + 2]);
-			i += 3;
-			e = expr_begin(nlh, "ct");
-			mnl_attr_put_u32(nlh, NFTA_CT_DREG, htonl(NFT_REG_1));
-			mnl_attr_put_u32(nlh, NFTA_CT_KEY, htonl(NFT_CT_STATE));
-			expr_end(nlh, e);
-			e = expr_begin(nlh, "bitwise");
-			mnl_attr_put_u32(nlh, NFTA_BITWISE_SREG, htonl(NFT_REG_1));
-			mnl_attr_put_u32(nlh, NFTA_BITWISE_DREG, htonl(NFT_REG_1));
-			mnl_attr_put_u32(nlh, NFTA_BITWISE_LEN, htonl(4));
-			put_data_value(nlh, NFTA_BITWISE_MASK, &mask, 4);
-			put_data_value(nlh, NFTA_BITWISE_XOR, &zero, 4);
-			expr_end(nlh, e);
-			expr_cmp(nlh, NFT_CMP_NEQ, &zero, 4);
-		} else if (!strcmp(t, "l4proto")) {
-			uint8_t p;
-
-			NEED(1);
-			p = parse_l4proto(c, c->tok[i + 1]);
-			i += 2;
-			e = expr_begin(nlh, "meta");
-			mnl_attr_put_u32(nlh, NFTA_META_DREG, htonl(NFT_REG_1));
-			mnl_attr_put_u32(nlh, NFTA_META_KEY, htonl(NFT_META_L4PROTO));
-			expr_end(nlh, e);
-			expr_cmp(nlh, NFT_CMP_EQ, &p, 1);
-		} else if (!strcmp(t, "dport") || !strcmp(t, "sport")) {
-			uint16_t port;
-
-			NEED(1);
-			port = htons(parse_u16(c, c->tok[i + 1], "port"));
-			e = expr_begin(nlh, "payload");
-			mnl_attr_put_u32(nlh, NFTA_PAYLOAD_DREG, htonl(NFT_REG_1));
-			mnl_attr_put_u32(nlh, NFTA_PAYLOAD_BASE,
-					 htonl(NFT_PAYLOAD_TRANSPORT_HEADER));
-			mnl_attr_put_u32(nlh, NFTA_PAYLOAD_OFFSET,
-					 htonl(t[0] == 'd' ? 2 : 0));
-			mnl_attr_put_u32(nlh, NFTA_PAYLOAD_LEN, htonl(2));
-			expr_end(nlh, e);
-			expr_cmp(nlh, NFT_CMP_EQ, &port, 2);
-			i += 2;
-		} else if (!strcmp(t, "ctevent")) {
-			NEED(1);
-			if (!strcmp(c->tok[i + 1], "raw")) {
-				char *copy, *kv, *save = NULL;
-
-				NEED(2);
-				copy = strdup(c->tok[i + 2]);
-				e = expr_begin(nlh, "ctevent");
-				for (kv = strtok_r(copy, ",", &save); kv;
-				     kv = strtok_r(NULL, ",", &save)) {
-					char *eq = strchr(kv, '=');
-					uint16_t type;
-
-					if (!eq)
-						syntax_error(c, "bad ctevent raw item '%s'", kv);
-					*eq++ = '\0';
-					if (!strcmp(kv, "num"))
-						type = NFTA_CTEVENT_NUM;
-					else if (!strcmp(kv, "total"))
-						type = NFTA_CTEVENT_TOTAL;
-					else if (!strcmp(kv, "flags"))
-						type = NFTA_CTEVENT_FLAGS;
-					else if (!strcmp(kv, "sreg"))
-						type = NFTA_CTEVENT_SREG_QNUM;
-					else
-						syntax_error(c, "unknown ctevent raw key '%s'", kv);
-					if (type == NFTA_CTEVENT_SREG_QNUM) {
-						long long v;
-
-						if (!parse_num(eq, 0, UINT32_MAX, &v))
-							syntax_error(c, "bad sreg '%s'", eq);
-						mnl_attr_put_u32(nlh, type, htonl(v));
-						continue;
-					}
-					mnl_attr_put_u16(nlh, type,
-							 htons(parse_u16(c, eq, kv)));
-				}
-				expr_end(nlh, e);
-				free(copy);
-				i += 3;
-			} else if (!strcmp(c->tok[i + 1], "to")) {
-				/* ctevent to mark: the queue number is the packet mark */
-				NEED(2);
-				if (strcmp(c->tok[i + 2], "mark"))
-					syntax_error(c, "only 'ctevent to mark' is supported");
-				i += 3;
-				e = expr_begin(nlh, "meta");
-				mnl_attr_put_u32(nlh, NFTA_META_DREG, htonl(NFT_REG_1));
-				mnl_attr_put_u32(nlh, NFTA_META_KEY, htonl(NFT_META_MARK));
-				expr_end(nlh, e);
-				e = expr_begin(nlh, "ctevent");
-				mnl_attr_put_u32(nlh, NFTA_CTEVENT_SREG_QNUM,
-						 htonl(NFT_REG_1));
-				if (i < c->ntok && !strcmp(c->tok[i], "bypass")) {
-					mnl_attr_put_u16(nlh, NFTA_CTEVENT_FLAGS,
-							 htons(NFT_CTEVENT_F_BYPASS));
-					i++;
-				}
-				expr_end(nlh, e);
-			} else {
-				const char *arg = c->tok[i + 1];
-				const char *dash = strchr(arg, '-');
-				uint16_t num, last = 0;
-				bool range = dash != NULL;
-
-				if (range) {
-					char a[32];
-					size_t l = dash - arg;
-
-					if (l == 0 || l >= sizeof(a))
-						syntax_error(c, "bad ctevent queue range '%s'", arg);
-					memcpy(a, arg, l);
-					a[l] = '\0';
-					num = parse_u16(c, a, "queue number");
-					last = parse_u16(c, dash + 1, "queue number");
-					if (last < num)
-						syntax_error(c, "bad ctevent queue range '%s'", arg);
-					if (last - num + 1 > 65535)
-						syntax_error(c, "ctevent queue range '%s' too large", arg);
-				} else {
-					num = parse_u16(c, arg, "queue number");
-				}
-				i += 2;
-				e = expr_begin(nlh, "ctevent");
-				mnl_attr_put_u16(nlh, NFTA_CTEVENT_NUM, htons(num));
-				if (range)
-					mnl_attr_put_u16(nlh, NFTA_CTEVENT_TOTAL,
-							 htons(last - num + 1));
-				if (i < c->ntok && !strcmp(c->tok[i], "bypass")) {
-					mnl_attr_put_u16(nlh, NFTA_CTEVENT_FLAGS,
-							 htons(NFT_CTEVENT_F_BYPASS));
-					i++;
-				}
-				expr_end(nlh, e);
-			}
-		} else if (!strcmp(t, "queue")) {
-			/* queue N: nf_queue, for tests that hold a packet */
-			NEED(1);
-			e = expr_begin(nlh, "queue");
-			mnl_attr_put_u16(nlh, NFTA_QUEUE_NUM,
-					 htons(parse_u16(c, c->tok[i + 1], "queue number")));
-			mnl_attr_put_u16(nlh, NFTA_QUEUE_TOTAL, htons(1));
-			expr_end(nlh, e);
-			i += 2;
-		} else if (!strcmp(t, "counter")) {
-			e = expr_begin(nlh, "counter");
-			expr_end(nlh, e);
-			i++;
-		} else if (!strcmp(t, "notrack")) {
-			e = expr_begin(nlh, "notrack");
-			expr_end(nlh, e);
-			i++;
-		} else if (!strcmp(t, "drop")) {
-			expr_verdict(nlh, NF_DROP);
-			i++;
-		} else if (!strcmp(t, "accept")) {
-			expr_verdict(nlh, NF_ACCEPT);
-			i++;
-		} else {
-			syntax_error(c, "unknown expression '%s'", t);
-		}
+		for (unsigned int n = 0; !et && n < ARRAY_SIZE(expr_types); n++)
+			if (!strcmp(c->tok[i], expr_types[n].name))
+				et = &expr_types[n];
+		if (!et)
+			syntax_error(c, "unknown expression '%s'", c->tok[i]);
+		need(c, i, et->nargs);
+		i = et->build(c, nlh, i, et->arg);
 	}
 	mnl_attr_nest_end(nlh, list);
 }
@@ -598,14 +656,14 @@ static void build_cmd(const struct cmd *c)
 	} else if (!strcmp(c->tok[0], "add") && !strcmp(c->tok[1], "chain")) {
 		struct nlattr *hook;
 		uint32_t hooknum;
-		long long prio;
+		unsigned long long prio;
 
 		check_args(c, 7, 9);
 		if (c->ntok == 8 || (c->ntok == 9 && strcmp(c->tok[7], "dev")))
 			syntax_error(c, "expected 'dev IFNAME' after the priority");
 		family = parse_family(c, c->tok[2]);
 		hooknum = parse_hook(c, family, c->tok[5]);
-		if (!parse_num(c->tok[6], INT32_MIN, INT32_MAX, &prio))
+		if (!parse_num(c->tok[6], 0, INT32_MIN, INT32_MAX, &prio))
 			syntax_error(c, "invalid priority '%s'", c->tok[6]);
 		nlh = put_msg(c->line, NFT_MSG_NEWCHAIN, NLM_F_CREATE, family);
 		mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, c->tok[3]);
@@ -920,7 +978,7 @@ int main(int argc, char **argv)
 	char **toks;
 	int ntok = 0, cmdno = 1, opt, i;
 	int sz = 16 * 1024 * 1024;
-	long long rounds = 1, round;
+	unsigned long long rounds = 1, round;
 
 	while ((opt = getopt(argc, argv, "+f:n:h")) != -1) {
 		switch (opt) {
@@ -928,7 +986,7 @@ int main(int argc, char **argv)
 			read_file(optarg);
 			break;
 		case 'n':
-			if (!parse_num(optarg, 1, 100000000, &rounds)) {
+			if (!parse_num(optarg, 0, 1, 100000000, &rounds)) {
 				fprintf(stderr, PROG ": bad -n '%s'\n", optarg);
 				return 2;
 			}
@@ -1037,7 +1095,7 @@ int main(int argc, char **argv)
 	}
 	if (rounds > 1 && !failed)
 		for (i = 0; i < batch_idx && i < MAX_TIMED; i++)
-			printf("batch=%d rounds=%lld us=%.2f\n", i + 1, rounds,
+			printf("batch=%d rounds=%llu us=%.2f\n", i + 1, rounds,
 			       batch_s[i] * 1e6 / rounds);
 
 	mnl_socket_close(nl);

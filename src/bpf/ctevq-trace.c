@@ -164,20 +164,6 @@ static unsigned long long sum_lost(struct ctevq_trace_bpf *skel)
 	return total;
 }
 
-static int write_ready(const char *ready)
-{
-	char tmp[4096];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", ready);
-	f = fopen(tmp, "w");
-	if (!f || fputs("ready\n", f) < 0 || fclose(f) || rename(tmp, ready)) {
-		perror(PROG ": ready file");
-		return -1;
-	}
-	return 0;
-}
-
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG)
@@ -271,8 +257,10 @@ int main(int argc, char **argv)
 	if (json)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	getrusage(RUSAGE_SELF, &r0);
-	if (ready && write_ready(ready))
+	if (write_ready(ready)) {
+		perror(PROG ": ready file");
 		return 1;
+	}
 	if (timeout >= 0)
 		deadline = now_mono() + timeout;
 
