@@ -80,6 +80,18 @@ run() {  # RUNNER KERNEL SUITE TIMEOUT [SCRIPT]
 	esac
 }
 
+# A check on the host: PASS, or FAIL with its output indented.
+host_check() {  # NAME CMD...
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		P=$((P + 1)); echo "PASS: host: $name"
+	else
+		F=$((F + 1)); echo "FAIL: host: $name"
+		printf '%s\n' "$out" | sed 's/^/    /'
+	fi
+}
+
 # The first kernel report of a failed guest run, with its stack, so that a
 # CI log that keeps only the output says what happened.
 splat_context() {  # RESULTS_DIR
@@ -114,14 +126,8 @@ fi
 # what the repository's text promises: every behaviour identifier a test
 # or the series uses defined in docs/spec.md, every make target in make help
 if [ -z "$only" ]; then
-	for c in check-spec check-help; do
-		if out=$("$top/scripts/$c.sh" 2>&1); then
-			P=$((P + 1)); echo "PASS: host: $c"
-		else
-			F=$((F + 1)); echo "FAIL: host: $c"
-			printf '%s\n' "$out" | sed 's/^/    /'
-		fi
-	done
+	host_check check-spec "$top/scripts/check-spec.sh"
+	host_check check-help "$top/scripts/check-help.sh"
 fi
 
 [ -n "$suite" ] && run "$runner" "$kernel" "$suite" 2400
@@ -148,12 +154,7 @@ elif [ -n "${NFT_SRC:-}" ] && [ -n "${LIBNFTNL_SRC:-}" ]; then
 	else
 		run "$runner" "$kernel" nft 1200 "$top/tests/nft/run.sh"
 	fi
-	if out=$("$top/scripts/check-nft-copies.sh" 2>&1); then
-		P=$((P + 1)); echo "PASS: host: nft test copies identical to nft-patch/"
-	else
-		F=$((F + 1)); echo "FAIL: host: nft test copies identical to nft-patch/"
-		printf '%s\n' "$out" | sed 's/^/    /'
-	fi
+	host_check "nft test copies identical to nft-patch/" "$top/scripts/check-nft-copies.sh"
 else
 	for t in "$top"/tests/shell/testcases/*/*[!~] "$top"/tests/py/*/*.t; do
 		[ -f "$t" ] || continue

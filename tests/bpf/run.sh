@@ -11,12 +11,7 @@ for arg in $(cat /proc/cmdline); do
 done
 . "$here/../kernel/lib.sh"
 rc=0
-if [ -n "$suite" ]; then
-	tests=$(cd "$here" && for n in ${suite//+/ }; do ls "$n"-*.sh; done)
-else
-	tests=$(cd "$here" && ls [0-9][0-9]-*.sh)
-fi
-for t in $tests; do
+for t in $(suite_files "$here" "$suite"); do
 	echo "=== $t"
 	start=$(date +%s)
 	mark="ctevq-bpf-$t-${EPOCHREALTIME/[.,]/}"

@@ -20,6 +20,8 @@
 #   udp_xchg NS DSTADDR PORT [MSG] / udp_server NS PORT [N]
 #   nettool ARGS...                scripts/nettool.py (see its --help)
 # Misc:
+#   suite_files DIR SUITE          the test files NN-*.sh of DIR that SUITE
+#                                  names (NN+NN...), or all of them
 #   wait_for_file FILE SECS        until FILE exists and is non-empty
 #   wait_for_grep FILE REGEX SECS  until grep -E REGEX FILE matches
 #   dmesg_clean                    no kernel splat since lib.sh was sourced
@@ -56,6 +58,14 @@ summary() {
 }
 
 have() { command -v "$1" > /dev/null 2>&1; }
+
+suite_files() {
+	local n
+	case $2 in
+	[0-9][0-9]*) for n in ${2//+/ }; do (cd "$1" && ls "$n"-*.sh); done ;;
+	*) (cd "$1" && ls [0-9][0-9]-*.sh) ;;
+	esac
+}
 
 # ---- kernel log -------------------------------------------------------------
 # Mark the test start in the kernel log; dmesg_clean looks only after it.

@@ -4,6 +4,9 @@
 # after the other.
 # Their PASS/FAIL/SKIP lines are what scripts/check.sh counts.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# the tests' own helpers: dmesg_clean (after T_MARK), wait_for_grep,
+# suite_files
+. "$here/lib.sh"
 suite=${CTEVQ_SUITE:-full}
 tag=
 for arg in $(cat /proc/cmdline); do
@@ -40,12 +43,8 @@ debug|kcsan)
 esac
 case $suite in
 smoke) tests="00-smoke.sh 30-control.sh 60-smp.sh" ;;
-[0-9][0-9]*)	# e.g. 10+20: the tests numbered 10 and 20
-	tests=$(cd "$here" && for n in ${suite//+/ }; do ls "$n"-*.sh; done) ;;
-*) tests=$(cd "$here" && ls [0-9][0-9]-*.sh) ;;
+*) tests=$(suite_files "$here" "$suite") ;;	# NN+NN, or all
 esac
-# the tests' own helpers: dmesg_clean (after T_MARK), wait_for_grep
-. "$here/lib.sh"
 
 # A test's namespaces are torn down by a kernel worker after the test has
 # checked the kernel log.  That worker handles the namespaces queued for it
