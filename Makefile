@@ -98,7 +98,7 @@ QEMUKCSAN := $(B)/qemu-kcsan/arch/x86/boot/bzImage
 $(QEMUKCSAN): $(KTREE)/.ctevq-stamp $(wildcard $(KCONF)/*.config)
 	$(call kbuild,x86_64,$(B)/qemu-kcsan,$(KCONF)/netfilter.config $(KCONF)/qemu.config $(KCONF)/kcsan.config $(KCONF)/modules.config,bzImage modules)
 	$(call modroot,$(B)/qemu-kcsan)
-## kernel-kcsan: the qemu guest kernel with KCSAN instead of KASAN (~25 min cold)
+## kernel-kcsan: the qemu guest kernel with KCSAN instead of KASAN
 kernel-kcsan: $(QEMUKCSAN)
 
 # The pinned release without the series, for make bench's comparisons.
@@ -124,15 +124,15 @@ $(QEMUBPF) $(TRACE): | setup-bpf
 $(TRACE): $(QEMUBPF) $(wildcard src/bpf/*) src/nlutil.c src/nlutil.h src/Makefile
 	$(MAKE) -s -C src O=$(B) VMLINUX=$(B)/qemu-bpf/vmlinux trace
 
-## kernel: fetch Linux, apply kernel/series, build the UML guest kernel (~15 min cold)
+## kernel: fetch Linux, apply kernel/series, build the UML guest kernel
 kernel: $(UML)
 ## kernel-bpf: the qemu guest kernel for BPF tracing (BTF, kprobes, fentry)
 kernel-bpf: $(QEMUBPF)
 ## kernel-base: UML kernel of the pinned release without the series (make bench)
 kernel-base: $(UMLBASE)
-## kernel-debug: UML kernel with KASAN, lockdep, kmemleak, DEBUG_NET (~15 min cold)
+## kernel-debug: UML kernel with KASAN, lockdep, kmemleak, DEBUG_NET
 kernel-debug: $(UMLDBG)
-## kernel-qemu: x86_64 qemu guest kernel, debug options, conntrack as modules (~25 min cold)
+## kernel-qemu: x86_64 qemu guest kernel, debug options, conntrack as modules
 kernel-qemu: $(QEMUK)
 
 # The kernel selftest's listener (tests/kernel/85-selftest.sh runs the
@@ -153,7 +153,7 @@ $(TOOLS): $(wildcard src/*.c src/*.h) src/Makefile
 	$(MAKE) -s -C src O=$(B)
 
 # The suite in the UML guest, a smoke subset on 2 qemu vCPUs, one summary.
-## check: the tests (series, UML suite, qemu smoke, nft, consumers); CI; ~25 min warm
+## check: the tests (series, UML suite, qemu smoke, nft, consumers); CI; 27 min warm
 check: kernel kernel-qemu tools $(SELFTEST)
 ifeq ($(SUITE),)
 	scripts/check.sh --kernel $(UML) --runner uml --suite full \
@@ -184,11 +184,11 @@ check-kcsan: kernel-kcsan tools
 		--only "$(call plus,$(call selected,60 70 80))"
 
 # Not in CI: it needs a kernel of its own (make kernel-bpf).
-## check-bpf: BPF tracing property tests (tests/bpf/) on qemu; not in CI; ~20 min
+## check-bpf: BPF tracing property tests (tests/bpf/) on qemu; not in CI
 check-bpf: kernel-bpf tools $(TRACE)
 	scripts/check-bpf.sh $(QEMUBPF) $(SUITE)
 
-## demo: the README's demo in the UML guest (~1 min warm, ~20 min from a fresh clone)
+## demo: the README's demo in the UML guest (1 min warm, 18.5 min from a fresh clone)
 demo: kernel tools
 	scripts/run-guest.sh uml $(TOP)/tests/demo.sh $(B)/results/demo 600 $(UML) >/dev/null || true
 	@cat $(B)/results/demo/output.log
@@ -199,7 +199,7 @@ series: $(KTREE)/.ctevq-stamp
 	scripts/series-ident.sh $(B)/series/libnftnl libnftnl-patch
 	scripts/series-ident.sh $(B)/series/nft nft-patch
 
-## series-check: build the kernel at every patch of the series, checkpatch (~1 h)
+## series-check: build the kernel at every patch of the series, checkpatch
 series-check: series
 	scripts/series.sh --build $(KTREE) $(B)/series/kernel
 
@@ -218,7 +218,7 @@ $(KSK_U): $(KSRC)/.git $(wildcard $(KCONF)/*.config) scripts/kselftest-config.sh
 	KCONFIG_BASE=1 scripts/kconfig.sh x86_64 $(KSRC) $(KS)/unpatched $(KSFRAG) $(KS)/unpatched.config
 	$(MAKE) -s -C $(KSRC) ARCH=x86_64 O=$(KS)/unpatched CC="$(KCC)" -j$(JOBS) bzImage modules.builtin
 
-## kernel-suites: the kernel's netfilter selftests, patched against unpatched; hours
+## kernel-suites: the kernel's netfilter selftests, patched against unpatched; not in CI; 1.5 h
 kernel-suites: $(KSK_P) $(KSK_U) $(KHDR)
 	scripts/kernel-suites.sh --patched $(KTREE) $(KS)/patched \
 		--unpatched $(KSRC) $(KS)/unpatched
@@ -239,12 +239,12 @@ bench-bpf: kernel-bpf tools $(TRACE)
 	QEMU_KERNEL=$(QEMUBPF) scripts/bench.sh --bpf
 
 # Benchmark (numbers from UML are only meaningful as ratios); not part of check.
-## bench: the benchmark (listener CPU, packet path, whole system); not in CI; ~1 h
+## bench: the benchmark (listener CPU, packet path, whole system); not in CI; 23 min
 bench: kernel kernel-base $(QEMUB) tools
 	KCC="$(KCC)" QEMU_KERNEL=$(QEMUB) scripts/bench.sh
 
 # How the cost grows with queues, entries, netns, subscriptions; not part of
 # check.
-## bench-scale: cost against queues, entries, netns, subscriptions; not in CI; ~1 h
+## bench-scale: cost against queues, entries, netns, subscriptions; not in CI
 bench-scale: kernel tools | setup-bench
 	KCC="$(KCC)" scripts/bench-scale.sh

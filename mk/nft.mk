@@ -13,7 +13,7 @@
 #       "make check".  NFT_SUITES=py|shell|"py shell", NFT_SUITES_JOBS=1|2,
 #       NFT_SUITES_TIMEOUT=seconds per guest run.
 
-## nft: the patched nft in build/nft (NFT_SRC=, LIBNFTNL_SRC=: upstream trees); ~5 min
+## nft: the patched nft in build/nft (NFT_SRC=, LIBNFTNL_SRC=: upstream trees)
 ## nft-suites: nftables' tests/py and tests/shell, unpatched against patched nft; hours
 ## setup-nft: the Debian packages libnftnl and nftables need (.ci/packages-nft)
 NFT_SRC      ?=
